@@ -1,0 +1,65 @@
+using System.Collections.Immutable;
+using GenerativePaths.Paths;
+
+namespace GenerativePaths.Schedules;
+
+/// <summary>One point of a step schedule: the path's coefficients there and the time value the model is called with.</summary>
+/// <param name="Alpha">Signal scale <c>alpha</c> at the point.</param>
+/// <param name="Sigma">Noise scale <c>sigma</c> at the point (0 at a final clean point).</param>
+/// <param name="ModelTime">The time value passed to the model at the point (a timestep, a sigma, a flow time).</param>
+public readonly record struct SchedulePoint(double Alpha, double Sigma, double ModelTime)
+{
+    /// <summary>The noise-to-signal ratio <c>sigma / alpha</c>: the sigma of the equivalent variance-exploding path (k-diffusion's sigma).</summary>
+    public double SigmaOverAlpha => Sigma / Alpha;
+
+    /// <summary>Log-SNR <c>log(alpha / sigma)</c>; +infinity at a clean point, -infinity where alpha = 0.</summary>
+    public double LogSnr => Math.Log(Alpha) - Math.Log(Sigma);
+}
+
+/// <summary>
+/// The discrete plan of points a sampler visits, from the noisiest point to the cleanest, with the
+/// path it was drawn from. Immutable; a driver advances through it by index, so repeated model times are harmless.
+/// </summary>
+/// <remarks>
+/// <para>Step <c>i</c> goes from <c>Points[i]</c> to <c>Points[i + 1]</c>; there are <c>Points.Length - 1</c> steps.
+/// The noise-to-signal ratio <c>sigma/alpha</c> never increases along the plan. The last point usually has
+/// <c>sigma = 0</c> (the clean end); a schedule imported from a configuration may end at a small positive sigma.</para>
+/// <para><see cref="Path"/> serves samplers that evaluate the model between listed points (e.g. midpoint methods):
+/// the point at log-SNR <c>lambda</c> is <c>t = Path.TimeFromLogSnr(lambda)</c>, called with <c>Path.ModelTime(t)</c>.</para>
+/// </remarks>
+public sealed class StepSchedule
+{
+    /// <summary>Builds a schedule from its points.</summary>
+    /// <exception cref="ArgumentException">Fewer than two points, a non-finite or negative value, or a noise-to-signal ratio that increases; the message names the first bad index.</exception>
+    public StepSchedule(NoisePath path, IEnumerable<SchedulePoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(points);
+        Path = path;
+        Points = points.ToImmutableArray();
+        if (Points.Length < 2)
+            throw new ArgumentException($"A step schedule needs at least two points; got {Points.Length}.", nameof(points));
+        for (int i = 0; i < Points.Length; i++)
+        {
+            var p = Points[i];
+            if (!double.IsFinite(p.Alpha) || !double.IsFinite(p.Sigma) || !double.IsFinite(p.ModelTime) || p.Alpha < 0 || p.Sigma < 0 || (p.Alpha == 0 && p.Sigma == 0))
+                throw new ArgumentException($"Schedule point {i} is invalid: alpha = {p.Alpha}, sigma = {p.Sigma}, model time = {p.ModelTime}.", nameof(points));
+            if (i > 0 && Ratio(p) > Ratio(Points[i - 1]))
+                throw new ArgumentException($"Schedule point {i} has a larger noise-to-signal ratio ({Ratio(p)}) than point {i - 1} ({Ratio(Points[i - 1])}); the plan must go from noise to data.", nameof(points));
+        }
+    }
+
+    private static double Ratio(SchedulePoint p) => p.Alpha == 0 ? double.PositiveInfinity : p.Sigma / p.Alpha;
+
+    /// <summary>The path the schedule was drawn from.</summary>
+    public NoisePath Path { get; }
+
+    /// <summary>The points, noisiest first.</summary>
+    public ImmutableArray<SchedulePoint> Points { get; }
+
+    /// <summary>Number of steps, <c>Points.Length - 1</c>.</summary>
+    public int StepCount => Points.Length - 1;
+
+    /// <summary>Point <paramref name="index"/>.</summary>
+    public SchedulePoint this[int index] => Points[index];
+}
