@@ -91,9 +91,11 @@ public static class DiffusersBetaSchedules
     }
 
     /// <summary>
-    /// <c>torch.linspace(start, end, steps, dtype=float32)</c> on the CPU: <c>step = (end - start) / (steps - 1)</c> in float32;
-    /// the first half counts up from <c>start</c>, the second half down from <c>end</c>; blocks of <paramref name="lanes"/>
-    /// values (the vector width, 1 for the scalar rule) start from their first index and add <c>k step</c>.
+    /// <c>torch.linspace(start, end, steps, dtype=float32)</c> as PyTorch's CPU kernel computes it on an AVX2 machine:
+    /// <c>step = (end - start) / (steps - 1)</c> in float32; the first half counts up from <c>start</c>, the second half down
+    /// from <c>end</c>; blocks of <paramref name="lanes"/> values start from <c>start + step idx</c> (or <c>end - step (steps - 1 - idx)</c>)
+    /// and add <c>k step</c>, each product-sum rounded once (fused multiply-add). This reproduces the float32 tables of
+    /// the reference cases bit for bit.
     /// </summary>
     internal static float[] TorchLinspace(float start, float end, int steps, int lanes = 8)
     {
@@ -105,12 +107,14 @@ public static class DiffusersBetaSchedules
         int idx = 0;
         for (; idx < vectorEnd; idx += lanes)
         {
-            float b = idx < half ? start + step * idx : end - step * (steps - idx - 1);
-            for (int k = 0; k < lanes; k++) r[idx + k] = b + step * k;
+            float b = Base(idx);
+            r[idx] = b;
+            for (int k = 1; k < lanes; k++) r[idx + k] = MathF.FusedMultiplyAdd(k, step, b);
         }
-        for (; idx < steps; idx++)
-            r[idx] = idx < half ? start + step * idx : end - step * (steps - idx - 1);
+        for (; idx < steps; idx++) r[idx] = Base(idx);
         return r;
+
+        float Base(int i) => i < half ? MathF.FusedMultiplyAdd(step, i, start) : MathF.FusedMultiplyAdd(-step, steps - i - 1, end);
     }
 }
 
