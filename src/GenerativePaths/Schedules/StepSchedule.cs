@@ -57,6 +57,9 @@ public sealed class StepSchedule
     /// <summary>The points, noisiest first.</summary>
     public ImmutableArray<SchedulePoint> Points { get; }
 
+    /// <summary>Number of points, <c>Points.Length</c> (also enables <c>schedule[^1]</c>).</summary>
+    public int Count => Points.Length;
+
     /// <summary>Number of steps, <c>Points.Length - 1</c>.</summary>
     public int StepCount => Points.Length - 1;
 
