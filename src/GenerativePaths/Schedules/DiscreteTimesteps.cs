@@ -27,6 +27,8 @@ public enum TimestepSpacing
 /// <item><see cref="IntegerDropLast"/>: <c>scheduling_dpmsolver_multistep.py</c>, <c>scheduling_unipc_multistep.py</c>: linspace and leading
 /// over <c>N + 1</c> points with the last (smallest) dropped: <c>round(linspace(0, L-1, N+1))[1:]</c> reversed, leading with stride <c>L div (N+1)</c>.</item>
 /// </list>
+/// Step counts for which diffusers would produce a timestep outside <c>[0, T - 1]</c> (a leading offset past the end, or a
+/// trailing <c>arange</c> whose rounded-up length exceeds <c>N</c>) are rejected with an <see cref="ArgumentException"/>.
 /// </remarks>
 public static class DiscreteTimesteps
 {
@@ -106,7 +108,7 @@ public static class DiscreteTimesteps
         double ratio = (double)trainingSteps / steps;
         int len = (int)Math.Ceiling((0.0 - start) / -ratio);
         if (len != steps)
-            throw new ArgumentException($"Trailing spacing from {start} in strides of {ratio} gives {len} timesteps, not the {steps} requested.", nameof(steps));
+            throw new ArgumentException($"Trailing spacing from {start} in strides of {ratio} gives {len} timesteps, not the {steps} requested (NumPy's arange rounds its length up here, and diffusers would list a timestep below 0); choose another number of steps.", nameof(steps));
         for (int i = 0; i < steps; i++) t[i] = Math.Round(start + i * -ratio) - 1;
     }
 
