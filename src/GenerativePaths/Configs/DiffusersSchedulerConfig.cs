@@ -120,7 +120,8 @@ public sealed class DiffusersSchedulerConfig
     /// <summary>DDIM <c>set_alpha_to_one</c>: whether the last step goes to the clean point (else to <c>abar[0]</c>).</summary>
     public bool SetAlphaToOne { get; private set; }
 
-    /// <summary>DDPM <c>variance_type</c>.</summary>
+    /// <summary>DDPM <c>variance_type</c> (for DPM-Solver, <see cref="DdpmVarianceType.LearnedRange"/> means the model output
+    /// carries learned-variance channels to drop; the default <see cref="DdpmVarianceType.FixedSmall"/> means it does not).</summary>
     public DdpmVarianceType VarianceType { get; private set; }
 
     /// <summary><c>clip_sample</c>: clip the predicted x0 to <c>[-ClipSampleRange, ClipSampleRange]</c>.</summary>
@@ -439,6 +440,96 @@ public sealed class DiffusersSchedulerConfig
             SamplerKind.FlowMatchEuler => FlowSchedule(steps, mu),
             _ => throw new InvalidOperationException($"No schedule for {Sampler}."),
         };
+    }
+
+    /// <summary>
+    /// The plan for a user's own timesteps (diffusers' <c>set_timesteps(timesteps=[...])</c>), noisiest first: DDIM/DDPM use
+    /// the table at each timestep; the sigma-based classes interpolate their sigma table at each timestep (NumPy <c>interp</c>);
+    /// flow matching takes <c>sigma = shift(t / T)</c> (the scheduler shifts custom timesteps too) and calls the model with the
+    /// timesteps as given. The plan ends at the clean point (DDIM: as <see cref="SetAlphaToOne"/> says).
+    /// </summary>
+    /// <exception cref="ArgumentException">A timestep that is non-finite, outside <c>[0, T]</c> or larger than its predecessor; the message names the first bad index.</exception>
+    public StepSchedule CreateScheduleFromTimesteps(IReadOnlyList<double> timesteps)
+    {
+        StepSchedules.ValidateDecreasing(timesteps, nameof(timesteps), "timestep", 0, Sampler == SamplerKind.FlowMatchEuler ? NumTrainTimesteps : NumTrainTimesteps - 1);
+        if (Sampler == SamplerKind.FlowMatchEuler)
+        {
+            if (UseDynamicShifting) throw new InvalidOperationException($"{ClassName} uses dynamic shifting: custom timesteps need mu; build the plan with StepSchedules.FromFlowSigmas.");
+            var pts = timesteps.Select(t =>
+            {
+                double u = t / NumTrainTimesteps;
+                float uf = (float)(Shift * u / (1 + (Shift - 1) * u));
+                return new SchedulePoint(1 - (double)uf, uf, (float)t);
+            }).ToList();
+            pts.Add(new SchedulePoint(1.0, 0.0, 0.0));
+            return new StepSchedule(Path, pts);
+        }
+        if (Sampler == SamplerKind.Ddim)
+        {
+            double final = SetAlphaToOne ? 1.0 : AlphasCumprod[0];
+            return StepSchedules.FromTimesteps(DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray(), final);
+        }
+        if (Sampler == SamplerKind.Ddpm) return StepSchedules.FromTimesteps(DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray());
+        var ts = timesteps.ToArray();
+        bool fractional = Coordinates == SampleCoordinates.VarianceExploding;
+        for (int i = 0; i < ts.Length; i++) ts[i] = fractional ? (float)ts[i] : Math.Floor(ts[i]);
+        return VeSchedule(ts.Select(Tables.Interp).ToArray(), ts, 0.0);
+    }
+
+    /// <summary>
+    /// The plan for a user's own sigmas (diffusers' <c>set_timesteps(sigmas=[...])</c>), noisiest first: for the discrete
+    /// classes these are VE sigmas <c>sigma/alpha</c> and each model time is the timestep of that sigma (diffusers'
+    /// <c>_sigma_to_t</c>; rounded for DPM-Solver and UniPC); for flow matching they are flow sigmas, shifted by the
+    /// configuration's shift as the scheduler does (or by <paramref name="mu"/> with dynamic shifting). A final 0 is appended
+    /// when the list does not end at 0.
+    /// </summary>
+    /// <exception cref="ArgumentException">A sigma that is non-finite, negative (flow: outside <c>[0, 1]</c>) or larger than its predecessor; the message names the first bad index.</exception>
+    /// <exception cref="NotSupportedException">DDIM and DDPM, which take no sigmas.</exception>
+    public StepSchedule CreateScheduleFromSigmas(IReadOnlyList<double> sigmas, double? mu = null)
+    {
+        if (Sampler is SamplerKind.Ddim or SamplerKind.Ddpm)
+            throw new NotSupportedException($"{ClassName} takes timesteps, not sigmas.");
+        if (Sampler == SamplerKind.FlowMatchEuler)
+        {
+            StepSchedules.ValidateDecreasing(sigmas, nameof(sigmas), "sigma", 0, 1);
+            FlowTimeShift shift = UseDynamicShifting
+                ? (mu is { } m ? (TimeShiftType == TimeShiftType.Exponential ? FlowTimeShift.Exponential(m) : FlowTimeShift.LinearMu(m))
+                               : throw new InvalidOperationException($"{ClassName} uses dynamic shifting: pass mu."))
+                : FlowTimeShift.Static(Shift);
+            var body = sigmas[^1] == 0 ? sigmas.Take(sigmas.Count - 1) : sigmas;
+            var pts = body.Select(u =>
+            {
+                float uf = (float)shift.Apply((float)u);
+                return new SchedulePoint(1 - (double)uf, uf, uf * (float)NumTrainTimesteps);
+            }).ToList();
+            pts.Add(new SchedulePoint(1.0, 0.0, 0.0));
+            return new StepSchedule(Path, pts);
+        }
+        StepSchedules.ValidateDecreasing(sigmas, nameof(sigmas), "sigma", 0);
+        var sig = (sigmas[^1] == 0 ? sigmas.Take(sigmas.Count - 1) : sigmas).Select(v => (double)(float)v).ToArray();
+        bool round = Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.UniPc;
+        var ts = sig.Select(v => round ? Math.Round(Tables.SigmaToT(v)) : (double)(float)Tables.SigmaToT(v)).ToArray();
+        return VeSchedule(sig, ts, 0.0);
+    }
+
+    /// <summary>
+    /// A copy of this configuration that uses <paramref name="alphasCumprod"/> exactly (e.g. a table listed by a reference
+    /// run or exported from a model) instead of the one computed from the betas.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong length, or a table <see cref="DiscreteVpPath"/> rejects (index named).</exception>
+    /// <exception cref="NotSupportedException">Flow matching, which has no table.</exception>
+    public DiffusersSchedulerConfig WithAlphasCumprod(IReadOnlyList<double> alphasCumprod)
+    {
+        ArgumentNullException.ThrowIfNull(alphasCumprod);
+        if (Sampler == SamplerKind.FlowMatchEuler) throw new NotSupportedException($"{ClassName} has no alphas_cumprod table.");
+        if (alphasCumprod.Count != NumTrainTimesteps)
+            throw new ArgumentException($"The table has {alphasCumprod.Count} values but num_train_timesteps is {NumTrainTimesteps}.", nameof(alphasCumprod));
+        var copy = (DiffusersSchedulerConfig)MemberwiseClone();
+        var path = new DiscreteVpPath(alphasCumprod);
+        copy.Path = path;
+        copy.AlphasCumprod = path.AlphasCumprod;
+        copy._tables = new DiffusersTables(path.AlphasCumprod);
+        return copy;
     }
 
     /// <summary>The <c>mu</c> of the SD3/Flux pipelines for <paramref name="imageSeqLen"/> latent tokens, from this configuration's
