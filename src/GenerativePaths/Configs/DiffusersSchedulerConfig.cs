@@ -532,6 +532,16 @@ public sealed class DiffusersSchedulerConfig
         return copy;
     }
 
+    /// <summary>The (fractional) timestep of a VE sigma on this configuration's float32 table, as diffusers' <c>_sigma_to_t</c>
+    /// computes it (log sigma interpolated linearly, clipped to <c>[0, T - 1]</c>); e.g. the model time of a midpoint.</summary>
+    /// <exception cref="NotSupportedException">Flow matching (its timestep is <c>T sigma</c>).</exception>
+    public double TimestepFromSigma(double sigma)
+    {
+        if (Sampler == SamplerKind.FlowMatchEuler) throw new NotSupportedException($"{ClassName}: the timestep of a flow sigma s is {NumTrainTimesteps} s.");
+        if (!(sigma >= 0)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "Sigma must be non-negative.");
+        return Tables.SigmaToT(sigma);
+    }
+
     /// <summary>The <c>mu</c> of the SD3/Flux pipelines for <paramref name="imageSeqLen"/> latent tokens, from this configuration's
     /// <c>base_shift</c>, <c>max_shift</c>, <c>base_image_seq_len</c>, <c>max_image_seq_len</c> (<see cref="FlowTimeShift.ResolutionMu"/>).</summary>
     public double DynamicShiftMu(int imageSeqLen) => FlowTimeShift.ResolutionMu(imageSeqLen, BaseImageSeqLen, MaxImageSeqLen, BaseShift, MaxShift);

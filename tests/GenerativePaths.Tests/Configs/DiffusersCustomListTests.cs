@@ -91,3 +91,20 @@ public class DiffusersCustomListTests
         Assert.Contains("alphas_cumprod[5]", e.Message);
     }
 }
+
+public class DiffusersTimestepFromSigmaTests
+{
+    [Fact]
+    public void InvertsTheTableAndClips()
+    {
+        var c = DiffusersSchedulerConfig.Parse("{\"_class_name\": \"EulerDiscreteScheduler\", \"beta_schedule\": \"scaled_linear\", \"beta_start\": 0.00085, \"beta_end\": 0.012}");
+        var ac = c.AlphasCumprod;
+        double s(int t) => Math.Sqrt((1 - ac[t]) / ac[t]);
+        Assert.Equal(500.0, c.TimestepFromSigma(s(500)), 4);
+        double mid = Math.Sqrt(s(300) * s(301)); // geometric mean: halfway in log sigma
+        Assert.Equal(300.5, c.TimestepFromSigma(mid), 4);
+        Assert.Equal(0.0, c.TimestepFromSigma(0.0));
+        Assert.Equal(999.0, c.TimestepFromSigma(1e6));
+        Assert.Throws<NotSupportedException>(() => DiffusersSchedulerConfig.Parse("{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\"}").TimestepFromSigma(0.5));
+    }
+}
