@@ -10,7 +10,7 @@ namespace GenerativePaths.Paths;
 /// <para><c>beta(t) = betaMin + t (betaMax - betaMin)</c>; <c>log alpha(t) = -t^2 (betaMax - betaMin) / 4 - t betaMin / 2</c>;
 /// <c>sigma = sqrt(1 - alpha^2)</c>; <c>alpha' = -alpha beta(t) / 2</c>; <c>sigma' = alpha^2 beta(t) / (2 sigma)</c>.</para>
 /// <para>Inverse: with <c>L = -log alpha = softplus(-2 lambda) / 2</c>, <c>t = 2 L / (betaMin/2 + sqrt(betaMin^2/4 + (betaMax - betaMin) L))</c>
-/// (Lu et al. 2022, DPM-Solver, appendix).</para>
+/// (Lu et al. 2022, DPM-Solver, appendix), clamped to <c>[0, 1]</c> (so <c>+infinity</c> gives 0 and <c>-infinity</c> gives 1).</para>
 /// </remarks>
 public sealed class LinearVpPath : VariancePreservingPath
 {
@@ -71,9 +71,12 @@ public sealed class LinearVpPath : VariancePreservingPath
     public override double TimeFromLogSnr(double lambda)
     {
         if (double.IsNaN(lambda)) throw new ArgumentException("Log-SNR is NaN.", nameof(lambda));
+        if (double.IsPositiveInfinity(lambda)) return 0.0;
+        if (double.IsNegativeInfinity(lambda)) return 1.0;
         double l = 0.5 * PathMath.Softplus(-2 * lambda);
         double b = 0.5 * BetaMin;
-        return 2 * l / (b + Math.Sqrt(b * b + (BetaMax - BetaMin) * l));
+        double den = b + Math.Sqrt(b * b + (BetaMax - BetaMin) * l);
+        return den == 0 ? 0.0 : Math.Clamp(2 * l / den, 0.0, 1.0);
     }
 
     /// <inheritdoc/>

@@ -224,6 +224,19 @@ public class NoisePathTests
     }
 
     [Fact]
+    public void InfiniteLogSnrMapsToTheEnds()
+    {
+        foreach (var (name, p) in AllPaths())
+        {
+            double clean = p.TimeFromLogSnr(double.PositiveInfinity), noise = p.TimeFromLogSnr(double.NegativeInfinity);
+            Assert.False(double.IsNaN(clean) || double.IsNaN(noise), name);
+            if (p is VarianceExplodingPath) continue; // sigma = exp(-lambda) is unbounded
+            Assert.Equal(p.TimeMax, noise, 12);
+            Assert.True(clean <= p.TimeMin + 1e-12, $"{name}: +inf log-SNR gives {clean}");
+        }
+    }
+
+    [Fact]
     public void OutOfRangeTimesThrow()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Sd.Alpha(1000));
