@@ -134,8 +134,7 @@ public sealed class DiscreteVpPath : VariancePreservingPath
 
     /// <summary>The timestep whose interpolated log-SNR equals <paramref name="lambda"/>, clamped to <c>[0, T - 1]</c>.</summary>
     /// <remarks>Inverse of the piecewise-linear <see cref="LogSnr"/>; a log-SNR above <c>lambda_0</c> gives 0 and one below
-    /// <c>lambda_{T-1}</c> gives <c>T - 1</c> (as diffusers' sigma-to-timestep mapping clips). Where the table has flat
-    /// stretches the smallest matching time is returned.</remarks>
+    /// <c>lambda_{T-1}</c> gives <c>T - 1</c> (as diffusers' sigma-to-timestep mapping clips).</remarks>
     public override double TimeFromLogSnr(double lambda)
     {
         if (double.IsNaN(lambda)) throw new ArgumentException("Log-SNR is NaN.", nameof(lambda));
