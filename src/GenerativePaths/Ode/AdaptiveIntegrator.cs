@@ -233,10 +233,13 @@ public sealed class AdaptiveIntegrator<T>
                 _h[b] = hb * fac;
                 _lastRejected[b] = true;
                 double hMin = Math.Max(o.MinStep, 16 * double.Epsilon + 1e-14 * Math.Max(Math.Abs(_t[b]), Math.Abs(t1)));
+                // Under shared control the whole batch fails together; the culprit is the first sample with a non-finite value.
+                int culprit = perSample || !_nonFinite[b] ? b : NonFiniteCulprit();
                 if (_nonFinite[b] && (!TensorReductions.IsFinite<T>(_k[0].Row(b)) || !o.Adaptive))
-                    Fail(b, OdeStatus.NonFiniteState, _t[b]);
+                    Fail(culprit, OdeStatus.NonFiniteState, _t[b]);
                 else if (_h[b] < hMin)
-                    Fail(b, _nonFinite[b] ? OdeStatus.NonFiniteState : OdeStatus.StepSizeUnderflow, _t[b]);
+                    Fail(culprit, _nonFinite[b] ? OdeStatus.NonFiniteState : OdeStatus.StepSizeUnderflow, _t[b]);
+                if (!perSample && failedSample >= 0) break;
             }
             if (!perSample && failedSample >= 0) DeactivateAll(_nonFinite[0] ? OdeStatus.NonFiniteState : OdeStatus.StepSizeUnderflow);
             if (anyAccepted) accepted++; else { rejected++; continue; }
@@ -362,6 +365,14 @@ public sealed class AdaptiveIntegrator<T>
             for (int b = 0; b < B; b++)
                 if (_active[b]) { _active[b] = false; status[b] = st; }
         }
+    }
+
+    private int NonFiniteCulprit()
+    {
+        int b = TensorReductions.FirstNonFiniteSample(_yNew);
+        for (int i = 0; b < 0 && i < _s; i++) b = TensorReductions.FirstNonFiniteSample(_k[i]);
+        if (b < 0) b = TensorReductions.FirstNonFiniteSample(_err);
+        return Math.Max(b, 0);
     }
 
     private bool AnyActive()
