@@ -59,7 +59,8 @@ internal static class OdeReference
                     w.WriteStartArray("y_end");
                     foreach (var v in p.YEnd) w.WriteNumberValue(v);
                     w.WriteEndArray();
-                    w.WriteNumber("max_abs_err", p.MaxAbsError);
+                    if (double.IsFinite(p.MaxAbsError)) w.WriteNumber("max_abs_err", p.MaxAbsError);
+                    else w.WriteNull("max_abs_err");
                     w.WriteString("status", p.Status.ToString());
                     w.WriteEndObject();
                 }
@@ -107,7 +108,7 @@ internal static class OdeReference
             var integrator = new AdaptiveIntegrator<double>(method, batch, rowLength);
             foreach (var (rtol, atol) in sweep)
             {
-                using var result = integrator.Solve(problem, new OdeOptions { RelativeTolerance = rtol, AbsoluteTolerance = atol, MaxEvaluations = 5_000_000 });
+                using var result = integrator.Solve(problem, new OdeOptions { RelativeTolerance = rtol, AbsoluteTolerance = atol, MaxEvaluations = 250_000 });
                 var yEnd = result.FinalState.Span.ToArray();
                 double err = 0;
                 for (int i = 0; i < yEnd.Length; i++) err = Math.Max(err, Math.Abs(yEnd[i] - reference[i]));
@@ -157,7 +158,9 @@ internal static class OdeReference
             foreach (var m in methods)
             {
                 var p = run.Points.First(q => q.Method == m && q.Rtol == tol);
-                row.Append(ci, $"| {p.Nfe,7} {p.MaxAbsError,11:E2} ");
+                row.Append(p.Status == OdeStatus.Success
+                    ? string.Format(ci, "| {0,7} {1,11:E2} ", p.Nfe, p.MaxAbsError)
+                    : string.Format(ci, "| {0,7} {1,-11} ", p.Nfe, p.Status == OdeStatus.EvaluationBudgetExhausted ? "budget" : p.Status.ToString()));
             }
             foreach (var m in peerMethods)
             {
