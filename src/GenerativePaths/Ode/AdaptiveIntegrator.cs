@@ -195,9 +195,7 @@ public sealed class AdaptiveIntegrator<T>
                     if (!_active[b]) continue;
                     double n = 0;
                     if (o.Adaptive)
-                        n = atolRow is null
-                            ? TensorReductions.ErrorNorm<T>(_err.Row(b), _y.Row(b), _yNew.Row(b), atol, rtol)
-                            : TensorReductions.ErrorNorm<T>(_err.Row(b), _y.Row(b), _yNew.Row(b), atolRow, rtol);
+                        n = OdeNorms.ErrorNorm<T>(_err.Row(b), _y.Row(b), _yNew.Row(b), atol, atolRow, rtol);
                     _norm[b] = n;
                     _nonFinite[b] = !double.IsFinite(n) || !TensorReductions.IsFinite<T>(_yNew.Row(b));
                 }
@@ -206,9 +204,7 @@ public sealed class AdaptiveIntegrator<T>
             {
                 double n = 0;
                 if (o.Adaptive)
-                    n = atolRow is null
-                        ? TensorReductions.ErrorNorm<T>(_err.Span, _y.Span, _yNew.Span, atol, rtol)
-                        : TensorReductions.ErrorNorm<T>(_err.Span, _y.Span, _yNew.Span, _atolExpanded, rtol);
+                    n = OdeNorms.ErrorNorm<T>(_err.Span, _y.Span, _yNew.Span, atol, atolRow is null ? default : _atolExpanded, rtol);
                 bool bad = !double.IsFinite(n) || !TensorReductions.IsFinite<T>(_yNew.Span);
                 for (int b = 0; b < B; b++) { _norm[b] = n; _nonFinite[b] = bad; }
             }

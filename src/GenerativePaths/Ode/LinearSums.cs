@@ -44,6 +44,11 @@ internal static class LinearSums
             else dest.Clear();
             return;
         }
+        if (dest.Length <= SmallLength)
+        {
+            CombineSmall(dest, x, scale, idx, w, count, k);
+            return;
+        }
         while (done < count)
         {
             // Leading term: the base (first pass) or the partial sum in dest (later passes).
@@ -77,6 +82,63 @@ internal static class LinearSums
                 }
             }
             done += n;
+            first = false;
+        }
+    }
+
+    /// <summary>States up to this length skip the kernels' argument checks: a plain loop is cheaper than a call.</summary>
+    public const int SmallLength = 32;
+
+    /// <summary>
+    /// The same sums with the same arithmetic as the kernels (products added left to right, five terms per pass after the
+    /// leading one, no fused multiply-add), so that results do not depend on which path ran.
+    /// </summary>
+    private static void CombineSmall<T>(Span<T> dest, ReadOnlySpan<T> x, double scale, int[] idx, double[] w, int count, BatchTensor<T>[] k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = dest.Length;
+        bool hasBase = !x.IsEmpty;
+        int done = 0;
+        bool first = true;
+        while (done < count)
+        {
+            bool lead = !first || hasBase;
+            int m = Math.Min(lead ? 5 : 6, count - done);
+            T c0 = T.CreateTruncating(scale * w[done]);
+            T c1 = m > 1 ? T.CreateTruncating(scale * w[done + 1]) : T.Zero;
+            T c2 = m > 2 ? T.CreateTruncating(scale * w[done + 2]) : T.Zero;
+            T c3 = m > 3 ? T.CreateTruncating(scale * w[done + 3]) : T.Zero;
+            T c4 = m > 4 ? T.CreateTruncating(scale * w[done + 4]) : T.Zero;
+            T c5 = m > 5 ? T.CreateTruncating(scale * w[done + 5]) : T.Zero;
+            ReadOnlySpan<T> k0 = k[idx[done]].Span;
+            ReadOnlySpan<T> k1 = m > 1 ? k[idx[done + 1]].Span : default;
+            ReadOnlySpan<T> k2 = m > 2 ? k[idx[done + 2]].Span : default;
+            ReadOnlySpan<T> k3 = m > 3 ? k[idx[done + 3]].Span : default;
+            ReadOnlySpan<T> k4 = m > 4 ? k[idx[done + 4]].Span : default;
+            ReadOnlySpan<T> k5 = m > 5 ? k[idx[done + 5]].Span : default;
+            ReadOnlySpan<T> l = first ? x : dest;
+            switch (m)
+            {
+                case 1:
+                    for (int i = 0; i < n; i++) dest[i] = lead ? T.One * l[i] + c0 * k0[i] : c0 * k0[i];
+                    break;
+                case 2:
+                    for (int i = 0; i < n; i++) dest[i] = (lead ? T.One * l[i] + c0 * k0[i] : c0 * k0[i]) + c1 * k1[i];
+                    break;
+                case 3:
+                    for (int i = 0; i < n; i++) dest[i] = ((lead ? T.One * l[i] + c0 * k0[i] : c0 * k0[i]) + c1 * k1[i]) + c2 * k2[i];
+                    break;
+                case 4:
+                    for (int i = 0; i < n; i++) dest[i] = (((lead ? T.One * l[i] + c0 * k0[i] : c0 * k0[i]) + c1 * k1[i]) + c2 * k2[i]) + c3 * k3[i];
+                    break;
+                case 5:
+                    for (int i = 0; i < n; i++) dest[i] = ((((lead ? T.One * l[i] + c0 * k0[i] : c0 * k0[i]) + c1 * k1[i]) + c2 * k2[i]) + c3 * k3[i]) + c4 * k4[i];
+                    break;
+                default:
+                    for (int i = 0; i < n; i++) dest[i] = (((((c0 * k0[i]) + c1 * k1[i]) + c2 * k2[i]) + c3 * k3[i]) + c4 * k4[i]) + c5 * k5[i];
+                    break;
+            }
+            done += m;
             first = false;
         }
     }
