@@ -160,10 +160,16 @@ public sealed class EmbeddedTableau : ButcherTableau
     /// </summary>
     public static EmbeddedTableau Verner65 { get; } = BuildVerner6();
 
-    /// <summary>All built-in adaptive pairs, lowest order first.</summary>
-    public static IReadOnlyList<EmbeddedTableau> AdaptiveMethods { get; } = [HeunEuler, BogackiShampine32, DormandPrince54, Tsitouras54, Verner65];
+    /// <summary>
+    /// Verner's "most efficient" 7(6) pair with ten stages (J. H. Verner, <i>Numer. Algorithms</i> 53 (2010) 383–396), not FSAL:
+    /// the next step's first stage is evaluated after acceptance, so a step costs ten evaluations. Cubic Hermite dense output.
+    /// </summary>
+    public static EmbeddedTableau Verner76 { get; } = BuildVerner7();
 
-    /// <summary>Looks a built-in method up by name (case-insensitive): heuneuler, bs3, dp5/dopri5, tsit5, vern6.</summary>
+    /// <summary>All built-in adaptive pairs, lowest order first.</summary>
+    public static IReadOnlyList<EmbeddedTableau> AdaptiveMethods { get; } = [HeunEuler, BogackiShampine32, DormandPrince54, Tsitouras54, Verner65, Verner76];
+
+    /// <summary>Looks a built-in method up by name (case-insensitive): heuneuler, bs3, dp5/dopri5, tsit5, vern6, vern7.</summary>
     /// <exception cref="ArgumentException">The name is not a built-in adaptive method.</exception>
     public static EmbeddedTableau FromName(string name) => name.ToLowerInvariant() switch
     {
@@ -172,7 +178,8 @@ public sealed class EmbeddedTableau : ButcherTableau
         "dp5" or "dopri5" or "dormandprince54" => DormandPrince54,
         "tsit5" or "tsitouras54" => Tsitouras54,
         "vern6" or "verner65" => Verner65,
-        _ => throw new ArgumentException($"Unknown adaptive method '{name}'; known: heuneuler, bs3, dp5, tsit5, vern6.", nameof(name)),
+        "vern7" or "verner76" => Verner76,
+        _ => throw new ArgumentException($"Unknown adaptive method '{name}'; known: heuneuler, bs3, dp5, tsit5, vern6, vern7.", nameof(name)),
     };
 
     private static EmbeddedTableau BuildDormandPrince()
@@ -262,5 +269,29 @@ public sealed class EmbeddedTableau : ButcherTableau
         var e = new double[9];
         for (int i = 0; i < 9; i++) e[i] = -t[i];
         return new EmbeddedTableau("Vern6", 6, 5, c, a, b, e, null, 0, true);
+    }
+
+    private static EmbeddedTableau BuildVerner7()
+    {
+        double[] c = [0, 1.0 / 200, 49.0 / 450, 49.0 / 300, 911.0 / 2000, 3480084980.0 / 5709648941, 221.0 / 250, 37.0 / 40, 1, 1];
+        double[][] a =
+        [
+            [],
+            [1.0 / 200],
+            [-4361.0 / 4050, 2401.0 / 2025],
+            [49.0 / 1200, 0, 49.0 / 400],
+            [2454451729.0 / 3841600000, 0, -9433712007.0 / 3841600000, 4364554539.0 / 1920800000],
+            [-2.6615773750187572, 0, 10.804513886456137, -8.3539146573962, 0.820487594956657],
+            [6.067741434696772, 0, -24.711273635911088, 20.427517930788895, -1.9061579788166472, 1.006172249242068],
+            [12.054670076253203, 0, -49.75478495046899, 41.142888638604674, -4.461760149974004, 2.042334822239175, -0.09834843665406107],
+            [10.138146522881808, 0, -42.6411360317175, 35.76384003992257, -4.3480228403929075, 2.0098622683770357, 0.3487490460338272, -0.27143900510483127],
+            [-45.030072034298676, 0, 187.3272437654589, -154.02882369350186, 18.56465306347536, -7.141809679295079, 1.3088085781613787],
+        ];
+        double[] b = [0.04715561848627222, 0, 0, 0.25750564298434153, 0.26216653977412624, 0.15216092656738558, 0.4939969170032485,
+            -0.29430311714032503, 0.08131747232495111, 0];
+        // Published differences e = b - bhat (the embedded solution uses stage 10 instead of stages 8 and 9).
+        double[] e = [0.002547011879931045, 0, 0, -0.00965839487279575, 0.04206470975639691, -0.0666822437469301, 0.2650097464621281,
+            -0.29430311714032503, 0.08131747232495111, -0.02029518466335628];
+        return new EmbeddedTableau("Vern7", 7, 6, c, a, b, e, null, 0, true);
     }
 }

@@ -26,9 +26,9 @@ public class GuideExampleTests
         Assert.True(Math.Abs(result.FinalState.Span[1] - 0.9096910781362723) < 1e-7);
         Assert.Equal(result.FinalState.Span.ToArray(), result.SavedStates[3].Span.ToArray());
 
-        using var hit = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, options, terminalEvent: (t, y) => y[0] - 0.5);
+        using var hit = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, options, terminalEvent: (t, y) => y[0] - 3);
         Assert.Equal(OdeStatus.TerminatedByEvent, hit.Status);
-        Assert.True(Math.Abs(hit.FinalState.Span[0] - 0.5) < 1e-9);
+        Assert.True(Math.Abs(hit.FinalState.Span[0] - 3) < 1e-9);
         Assert.True(hit.EventTimes[0] > 0 && hit.EventTimes[0] < 10);
     }
 }
