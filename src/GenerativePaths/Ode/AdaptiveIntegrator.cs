@@ -32,7 +32,7 @@ public sealed class AdaptiveIntegrator<T>
     private readonly Terms[] _stage;
     private readonly Terms _b, _e;
     private readonly double[] _t, _h, _hs, _tStage, _norm, _errPrev, _g, _weights, _tEnd, _theta;
-    private readonly bool[] _active, _lastRejected, _accepted, _nonFinite, _lands;
+    private readonly bool[] _active, _lastRejected, _accepted, _nonFinite, _lands, _crossed;
     private readonly long[] _evals, _acc, _rej;
     private readonly int[] _nextSave;
     private readonly T[][] _coef;
@@ -64,7 +64,7 @@ public sealed class AdaptiveIntegrator<T>
         _tEnd = new double[batchSize]; _theta = new double[batchSize];
         _weights = new double[_s + 1];
         _active = new bool[batchSize]; _lastRejected = new bool[batchSize]; _accepted = new bool[batchSize];
-        _nonFinite = new bool[batchSize]; _lands = new bool[batchSize];
+        _nonFinite = new bool[batchSize]; _lands = new bool[batchSize]; _crossed = new bool[batchSize];
         _evals = new long[batchSize]; _acc = new long[batchSize]; _rej = new long[batchSize];
         _nextSave = new int[batchSize];
         _coef = new T[6][];
@@ -259,7 +259,8 @@ public sealed class AdaptiveIntegrator<T>
                 _theta[b] = 1;
                 _tEnd[b] = _accepted[b] ? (_lands[b] ? t1 : _t[b] + _hs[b]) : _t[b];
             }
-            if (terminalEvent is not null) LocateEvents(terminalEvent, o.EventTimeTolerance, perSample, eventTimes);
+            Array.Clear(_crossed);
+            if (terminalEvent is not null) LocateEvents(terminalEvent, o.EventTimeTolerance, perSample);
 
             for (int b = 0; b < B; b++)
             {
@@ -306,7 +307,13 @@ public sealed class AdaptiveIntegrator<T>
                     _errPrev[b] = Math.Max(err, 1e-4);
                 }
                 _lastRejected[b] = false;
-                if (_theta[b] < 1) { _active[b] = false; status[b] = OdeStatus.TerminatedByEvent; eventTimes[b] = _tEnd[b]; }
+                if (_theta[b] < 1 || _crossed[b])
+                {
+                    // Under shared control the batch stops with the first event; only samples whose function crossed record a time.
+                    _active[b] = false;
+                    status[b] = OdeStatus.TerminatedByEvent;
+                    if (_crossed[b]) eventTimes[b] = _tEnd[b];
+                }
                 else if (_lands[b]) { _active[b] = false; status[b] = OdeStatus.Success; }
             }
 
@@ -429,7 +436,7 @@ public sealed class AdaptiveIntegrator<T>
         }
     }
 
-    private void LocateEvents(EventFunction<T> g, double tol, bool perSample, double[] eventTimes)
+    private void LocateEvents(EventFunction<T> g, double tol, bool perSample)
     {
         int B = _batch, D = _row;
         double thetaMin = 1;
@@ -457,18 +464,24 @@ public sealed class AdaptiveIntegrator<T>
                 else { a = th; fa = ft; if (side == -1) fc *= 0.5; side = -1; }
             }
             _theta[b] = c;
+            _crossed[b] = true;
             if (c < thetaMin) thetaMin = c;
         }
-        if (!perSample && thetaMin < 1)
+        bool any = false;
+        for (int b = 0; b < B; b++) any |= _crossed[b];
+        if (!perSample && any)
         {
-            // Shared stepping stops the whole batch at the earliest event.
+            // Shared stepping stops the whole batch at the earliest event; later crossings in this step have not happened yet.
             for (int b = 0; b < B; b++)
-                if (_accepted[b]) _theta[b] = thetaMin;
+            {
+                if (!_accepted[b]) continue;
+                if (_crossed[b] && _theta[b] > thetaMin) _crossed[b] = false;
+                _theta[b] = thetaMin;
+            }
         }
         for (int b = 0; b < B; b++)
             if (_accepted[b] && _theta[b] < 1)
                 _tEnd[b] = _t[b] + _theta[b] * _hs[b];
-        _ = eventTimes;
     }
 
     private void Validate(OdeProblem<T> problem, OdeOptions o)

@@ -213,6 +213,9 @@ public class AdaptiveTests
         Assert.Equal(OdeStatus.TerminatedByEvent, shared.Status);
         Assert.True(Math.Abs(shared.Time - Math.PI / 6) < 1e-8);
         Assert.True(Math.Abs(shared.FinalState.Row(0)[0] - Math.Cos(Math.PI / 6)) < 1e-8);
+        // Only the sample whose event fired first records a time; the others stopped with it.
+        Assert.True(double.IsNaN(shared.EventTimes[0]) && double.IsNaN(shared.EventTimes[1]));
+        Assert.True(Math.Abs(shared.EventTimes[2] - Math.PI / 6) < 1e-8);
     }
 
     [Fact]
