@@ -194,18 +194,20 @@ public sealed class AdaptiveIntegrator<T>
                 {
                     if (!_active[b]) continue;
                     double n = 0;
-                    if (o.Adaptive)
-                        n = OdeNorms.ErrorNorm<T>(_err.Row(b), _y.Row(b), _yNew.Row(b), atol, atolRow, rtol);
+                    bool finite;
+                    if (o.Adaptive) n = OdeNorms.ErrorNorm<T>(_err.Row(b), _y.Row(b), _yNew.Row(b), atol, atolRow, rtol, out finite);
+                    else finite = TensorReductions.IsFinite<T>(_yNew.Row(b));
                     _norm[b] = n;
-                    _nonFinite[b] = !double.IsFinite(n) || !TensorReductions.IsFinite<T>(_yNew.Row(b));
+                    _nonFinite[b] = !double.IsFinite(n) || !finite;
                 }
             }
             else
             {
                 double n = 0;
-                if (o.Adaptive)
-                    n = OdeNorms.ErrorNorm<T>(_err.Span, _y.Span, _yNew.Span, atol, atolRow is null ? default : _atolExpanded, rtol);
-                bool bad = !double.IsFinite(n) || !TensorReductions.IsFinite<T>(_yNew.Span);
+                bool finite;
+                if (o.Adaptive) n = OdeNorms.ErrorNorm<T>(_err.Span, _y.Span, _yNew.Span, atol, atolRow is null ? default : _atolExpanded, rtol, out finite);
+                else finite = TensorReductions.IsFinite<T>(_yNew.Span);
+                bool bad = !double.IsFinite(n) || !finite;
                 for (int b = 0; b < B; b++) { _norm[b] = n; _nonFinite[b] = bad; }
             }
 
