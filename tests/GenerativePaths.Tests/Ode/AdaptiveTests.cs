@@ -69,15 +69,16 @@ public class AdaptiveTests
         var a = new double[2];
         sol.EvaluateRow(0, 2, a);
         Assert.True(Math.Abs(a[0] - r1.FinalState.Span[0]) < 1e-14 && Math.Abs(a[1] - r1.FinalState.Span[1]) < 1e-14);
-        var w = new double[m.Stages + 1];
         for (int j = 0; j + 1 < sol.StepCount(0); j++)
         {
+            // Step j's interpolant just before its end meets the stored value at the node (the start of step j + 1).
             var (t0, hs) = sol.StepOf(0, j);
-            var b = new double[2];
-            sol.EvaluateRow(0, t0 + hs, b); // the start of step j + 1 (stored value)
-            // the interpolant of step j at theta = 1, evaluated from the tableau weights
-            m.DenseWeights(1, w);
-            for (int i = 0; i < m.Stages; i++) Assert.True(Math.Abs(w[i] - m.B[i]) < 1e-12);
+            var inside = new double[2];
+            var node = new double[2];
+            sol.EvaluateRow(0, t0 + hs * (1 - 1e-12), inside);
+            sol.EvaluateRow(0, t0 + hs, node);
+            Assert.True(Math.Abs(inside[0] - node[0]) < 1e-11 && Math.Abs(inside[1] - node[1]) < 1e-11, $"node {j + 1}");
+            Assert.Equal(sol.StepOf(0, j + 1).Start, t0 + hs, 12);
         }
         r1.Dispose();
     }
