@@ -1,0 +1,106 @@
+using System.Numerics;
+using GenerativePaths.Tensors;
+
+namespace GenerativePaths.Ode;
+
+/// <summary>How a solve ended.</summary>
+public enum OdeStatus
+{
+    /// <summary>The end time was reached.</summary>
+    Success,
+
+    /// <summary>A terminal event fired; the state is the one at the event time.</summary>
+    TerminatedByEvent,
+
+    /// <summary>The step-attempt limit was reached; the state and time are those of the last accepted step.</summary>
+    MaxStepsReached,
+
+    /// <summary>The next step would exceed the evaluation budget; the state and time are those of the last accepted step.</summary>
+    EvaluationBudgetExhausted,
+
+    /// <summary>The step size fell below the minimum (or the floating-point resolution of t), typically near a singularity.</summary>
+    StepSizeUnderflow,
+
+    /// <summary>The state or derivative became NaN or infinite and no smaller step helped; see the failed sample and time.</summary>
+    NonFiniteState,
+}
+
+/// <summary>Counted work of a solve.</summary>
+/// <param name="Evaluations">Function evaluations (calls of the batched right-hand side).</param>
+/// <param name="AcceptedSteps">Accepted steps.</param>
+/// <param name="RejectedSteps">Rejected step attempts.</param>
+public readonly record struct OdeStatistics(long Evaluations, long AcceptedSteps, long RejectedSteps);
+
+/// <summary>The outcome of a solve: final state, saved states, status and counted work.</summary>
+/// <remarks>The result owns its tensors; dispose it to release them.</remarks>
+public sealed class OdeResult<T> : IDisposable
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    internal OdeResult(OdeStatus status, BatchTensor<T> finalState, double[] times, OdeStatus[] sampleStatuses,
+        OdeStatistics statistics, OdeStatistics[] sampleStatistics, int failedSample, double failedTime,
+        double[]? saveTimes, BatchTensor<T>[] savedStates, double[] eventTimes, OdeSolution<T>? solution)
+    {
+        Status = status;
+        FinalState = finalState;
+        Times = times;
+        SampleStatuses = sampleStatuses;
+        Statistics = statistics;
+        SampleStatistics = sampleStatistics;
+        FailedSample = failedSample;
+        FailedTime = failedTime;
+        SaveTimes = saveTimes ?? [];
+        SavedStates = savedStates;
+        EventTimes = eventTimes;
+        Solution = solution;
+    }
+
+    /// <summary>The overall status: <see cref="OdeStatus.Success"/> only when every sample succeeded; otherwise the status of <see cref="FailedSample"/>
+    /// (or <see cref="OdeStatus.TerminatedByEvent"/> when events were the only reason to stop early).</summary>
+    public OdeStatus Status { get; }
+
+    /// <summary>True when the solve reached the end time or a terminal event for every sample.</summary>
+    public bool Succeeded => Status is OdeStatus.Success or OdeStatus.TerminatedByEvent;
+
+    /// <summary>The state reached by each sample (at <see cref="Times"/>).</summary>
+    public BatchTensor<T> FinalState { get; }
+
+    /// <summary>The time reached by each sample.</summary>
+    public IReadOnlyList<double> Times { get; }
+
+    /// <summary>The time reached (of sample 0; all equal under shared step control).</summary>
+    public double Time => Times.Count > 0 ? Times[0] : double.NaN;
+
+    /// <summary>The status of each sample.</summary>
+    public IReadOnlyList<OdeStatus> SampleStatuses { get; }
+
+    /// <summary>Total work: batched evaluations, accepted and rejected steps.</summary>
+    public OdeStatistics Statistics { get; }
+
+    /// <summary>The work of each sample: the evaluations and steps during which the sample was still being integrated.</summary>
+    public IReadOnlyList<OdeStatistics> SampleStatistics { get; }
+
+    /// <summary>The first sample that failed (non-finite state, underflow), or -1.</summary>
+    public int FailedSample { get; }
+
+    /// <summary>The time at which <see cref="FailedSample"/> failed (NaN when none did).</summary>
+    public double FailedTime { get; }
+
+    /// <summary>The requested save times.</summary>
+    public IReadOnlyList<double> SaveTimes { get; }
+
+    /// <summary>The state at each save time (rows of samples that stopped before a save time are NaN).</summary>
+    public IReadOnlyList<BatchTensor<T>> SavedStates { get; }
+
+    /// <summary>The time at which each sample's terminal event fired, NaN where none did.</summary>
+    public IReadOnlyList<double> EventTimes { get; }
+
+    /// <summary>The dense solution when <see cref="OdeOptions.DenseOutput"/> was on, otherwise null.</summary>
+    public OdeSolution<T>? Solution { get; }
+
+    /// <summary>Releases the tensors.</summary>
+    public void Dispose()
+    {
+        FinalState.Dispose();
+        foreach (var s in SavedStates) s.Dispose();
+    }
+}
