@@ -58,14 +58,14 @@ public class LikelihoodTests
         double[] x = [0.3, -0.2, 1.1, 0.4];
         foreach (double sigma in new[] { 0.1, 0.7, 5.0 })
         {
-            var v0 = new double[4]; var v1 = new double[4]; var r = new double[3];
+            var v0 = new double[4]; var v1 = new double[4];
             double div = 0;
             for (int i = 0; i < 4; i++)
             {
                 // central differences of v = (x - D)/sigma, independently of the library's divergence formula
                 var xp = (double[])x.Clone(); var xm = (double[])x.Clone();
                 xp[i] += 1e-5; xm[i] -= 1e-5;
-                gmm.Denoise(xp, sigma, v0, r); gmm.Denoise(xm, sigma, v1, r);
+                gmm.Denoise(xp, sigma, v0); gmm.Denoise(xm, sigma, v1);
                 div += ((xp[i] - v0[i]) - (xm[i] - v1[i])) / (2e-5 * sigma);
             }
             Assert.True(Math.Abs(div - gmm.VelocityDivergence(x, sigma)) < 1e-5 * Math.Max(1, Math.Abs(div)), $"sigma {sigma}");
