@@ -19,7 +19,7 @@ public readonly record struct SamplingStatistics(int Steps, long ModelEvaluation
 /// <summary>The result of a run: the sample (the state tensor the run advanced in place) and its statistics.</summary>
 /// <param name="Sample">The final sample.</param>
 /// <param name="Statistics">Steps and model evaluations.</param>
-public sealed record SamplingResult<T>(BatchTensor<T> Sample, SamplingStatistics Statistics) where T : unmanaged, IFloatingPointIeee754<T>;
+public readonly record struct SamplingResult<T>(BatchTensor<T> Sample, SamplingStatistics Statistics) where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>Optional parts of a run.</summary>
 public sealed class SamplingOptions<T> where T : unmanaged, IFloatingPointIeee754<T>
