@@ -134,8 +134,8 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         Array.Fill(_modelTimes, point.ModelTime);
         Model.Evaluate(x, _modelTimes, output);
         ModelEvaluations++;
-        int bad = TensorReductions.FirstNonFiniteSample(output);
-        if (bad >= 0) throw new NonFiniteModelOutputException(StepIndex, point.ModelTime, bad);
+        if (!FiniteCheck.AllFinite<T>(output.Span))
+            throw new NonFiniteModelOutputException(StepIndex, point.ModelTime, TensorReductions.FirstNonFiniteSample(output));
         var level = new NoiseLevel(point.Alpha, point.Sigma);
         if (Model.Prediction == Prediction.FlowVelocity)
         {

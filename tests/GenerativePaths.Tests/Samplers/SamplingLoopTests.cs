@@ -124,3 +124,31 @@ public class SamplingLoopTests
         Assert.True(allocated == 0, $"{sampler.Name}: a reused-state run of 20 steps allocated {allocated} bytes.");
     }
 }
+
+public class FiniteCheckTests
+{
+    [Fact]
+    public void EveryPositionAndKindOfNonFiniteValueIsFound()
+    {
+        foreach (int n in new[] { 0, 1, 7, 8, 31, 32, 33, 64, 100, 257 })
+        {
+            var f = new float[n];
+            var d = new double[n];
+            for (int i = 0; i < n; i++) { f[i] = i * 0.5f - 3; d[i] = i * 0.25 - 2; }
+            Assert.True(GenerativePaths.Samplers.FiniteCheck.AllFinite<float>(f));
+            Assert.True(GenerativePaths.Samplers.FiniteCheck.AllFinite<double>(d));
+            for (int i = 0; i < n; i++)
+            {
+                foreach (var bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+                {
+                    var f2 = (float[])f.Clone(); f2[i] = (float)bad;
+                    var d2 = (double[])d.Clone(); d2[i] = bad;
+                    Assert.False(GenerativePaths.Samplers.FiniteCheck.AllFinite<float>(f2), $"float n={n} i={i} {bad}");
+                    Assert.False(GenerativePaths.Samplers.FiniteCheck.AllFinite<double>(d2), $"double n={n} i={i} {bad}");
+                }
+            }
+        }
+        // Large finite values do not overflow the accumulator (x - x is exactly 0).
+        Assert.True(GenerativePaths.Samplers.FiniteCheck.AllFinite<float>(Enumerable.Repeat(float.MaxValue, 100).ToArray()));
+    }
+}
