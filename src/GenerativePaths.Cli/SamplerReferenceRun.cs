@@ -43,7 +43,7 @@ internal static class SamplerReferenceRun
 
     /// <summary>Runs the sampler; <paramref name="outputScale"/> scales the path state after each step (point i+1) to the peer's coordinates.</summary>
     public static SamplerRunResult Run(IGenerativeModel<double> model, double[][] start, StepSchedule schedule, Sampler sampler, NoiseSource noise,
-        bool trajectoryBeforeEachStep, Func<int, double> outputScale)
+        bool trajectoryBeforeEachStep, Func<int, double> outputScale, Paths.NoisePath? velocityPath = null)
     {
         var recorder = new RecordingModel(model);
         using var x = BatchTensor<double>.FromRows(start);
@@ -57,7 +57,7 @@ internal static class SamplerReferenceRun
                 else if (i + 1 < schedule.StepCount) trajectory.Add(Scaled(xs, outputScale(i + 1)));
             },
         };
-        var result = SamplingLoop.Run(recorder, x, schedule, sampler, noise, options);
+        var result = SamplingLoop.Run(new SamplerState<double>(recorder, schedule, x, noise, velocityPath: velocityPath), sampler, options);
         return new SamplerRunResult(Scaled(x, outputScale(schedule.StepCount)), trajectory, recorder.Times, result.Statistics.ModelEvaluations);
     }
 
