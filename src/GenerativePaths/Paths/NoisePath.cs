@@ -39,6 +39,36 @@ public abstract class NoisePath
 
     /// <summary>The time value the model is called with at path time <paramref name="t"/>; the identity unless the path says otherwise.</summary>
     public virtual double ModelTime(double t) => t;
+
+    /// <summary>
+    /// The path's coefficients at the point whose noise-to-signal ratio is <c>sigma/alpha = s</c>
+    /// (log-SNR <c>-log s</c>): <c>(Alpha(t), Sigma(t))</c> with <c>t = TimeFromLogSnr(-log s)</c>.
+    /// </summary>
+    /// <remarks>Paths of a known family override this with the closed form (VE: <c>(1, s)</c>; variance preserving:
+    /// <c>(1, s) / sqrt(1 + s^2)</c>; rectified flow: <c>(1, s) / (1 + s)</c>), so no precision is lost in the inversion.
+    /// <c>s = 0</c> gives the clean point <c>(1, 0)</c>; <c>s = +infinity</c> gives <c>(0, Sigma(TimeMax))</c>.</remarks>
+    public virtual (double Alpha, double Sigma) CoefficientsAtSigmaOverAlpha(double s)
+    {
+        if (!(s >= 0)) throw new ArgumentOutOfRangeException(nameof(s), s, "The noise-to-signal ratio must be non-negative.");
+        if (s == 0) return (1.0, 0.0);
+        double t = TimeFromLogSnr(-Math.Log(s));
+        return (Alpha(t), Sigma(t));
+    }
+}
+
+/// <summary>A variance-preserving path (<c>alpha^2 + sigma^2 = 1</c>): the base of the discrete and continuous VP paths.</summary>
+public abstract class VariancePreservingPath : NoisePath
+{
+    /// <inheritdoc/>
+    /// <remarks><c>alpha = 1 / sqrt(1 + s^2)</c>, <c>sigma = s alpha</c>; <c>s = infinity</c> gives <c>(0, 1)</c>.</remarks>
+    public override (double Alpha, double Sigma) CoefficientsAtSigmaOverAlpha(double s)
+    {
+        if (!(s >= 0)) throw new ArgumentOutOfRangeException(nameof(s), s, "The noise-to-signal ratio must be non-negative.");
+        if (double.IsPositiveInfinity(s)) return (0.0, 1.0);
+        double a = 1 / Math.Sqrt(1 + s * s);
+        if (a == 0) return (0.0, 1.0);
+        return (a, s * a);
+    }
 }
 
 /// <summary>
@@ -79,4 +109,11 @@ public sealed class VarianceExplodingPath : NoisePath
 
     /// <inheritdoc/>
     public override double TimeFromLogSnr(double lambda) => Math.Exp(-lambda);
+
+    /// <inheritdoc/>
+    public override (double Alpha, double Sigma) CoefficientsAtSigmaOverAlpha(double s)
+    {
+        if (!(s >= 0) || double.IsInfinity(s)) throw new ArgumentOutOfRangeException(nameof(s), s, "The sigma must be finite and non-negative.");
+        return (1.0, s);
+    }
 }

@@ -57,9 +57,32 @@ public sealed class StepSchedule
     /// <summary>The points, noisiest first.</summary>
     public ImmutableArray<SchedulePoint> Points { get; }
 
+    /// <summary>Number of points, <c>Points.Length</c> (also enables <c>schedule[^1]</c>).</summary>
+    public int Count => Points.Length;
+
     /// <summary>Number of steps, <c>Points.Length - 1</c>.</summary>
     public int StepCount => Points.Length - 1;
 
     /// <summary>Point <paramref name="index"/>.</summary>
     public SchedulePoint this[int index] => Points[index];
+
+    /// <summary>The schedule from point <paramref name="startIndex"/> on (image-to-image: start from a partly noised input;
+    /// see <see cref="StepSchedules.StartIndexForStrength"/>). The path is kept.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Fewer than two points would remain.</exception>
+    public StepSchedule StartingAt(int startIndex)
+    {
+        if (startIndex < 0 || startIndex > Points.Length - 2)
+            throw new ArgumentOutOfRangeException(nameof(startIndex), startIndex, $"The start index must lie in [0, {Points.Length - 2}] so that at least one step remains.");
+        return startIndex == 0 ? this : new StepSchedule(Path, Points.Skip(startIndex));
+    }
+
+    /// <summary>The schedule for image-to-image <paramref name="strength"/> in <c>(0, 1]</c>: <see cref="StartingAt"/> the index
+    /// diffusers' pipelines use, <c>N - floor(N strength)</c>.</summary>
+    public StepSchedule WithStrength(double strength)
+    {
+        int start = StepSchedules.StartIndexForStrength(StepCount, strength);
+        if (start >= StepCount)
+            throw new ArgumentOutOfRangeException(nameof(strength), strength, $"Strength {strength} leaves no step of {StepCount}.");
+        return StartingAt(start);
+    }
 }

@@ -1,0 +1,119 @@
+namespace GenerativePaths.Configs;
+
+/// <summary>The step rule a diffusers scheduler class stands for.</summary>
+public enum SamplerKind
+{
+    /// <summary><c>DDIMScheduler</c> (Song et al. 2021).</summary>
+    Ddim,
+
+    /// <summary><c>DDPMScheduler</c> (Ho et al. 2020).</summary>
+    Ddpm,
+
+    /// <summary><c>EulerDiscreteScheduler</c> (Karras et al. 2022, Algorithm 2 without churn by default).</summary>
+    Euler,
+
+    /// <summary><c>EulerAncestralDiscreteScheduler</c>.</summary>
+    EulerAncestral,
+
+    /// <summary><c>HeunDiscreteScheduler</c> (Karras et al. 2022, Algorithm 1).</summary>
+    Heun,
+
+    /// <summary><c>DPMSolverMultistepScheduler</c> (Lu et al. 2022, DPM-Solver++).</summary>
+    DpmSolverMultistep,
+
+    /// <summary><c>FlowMatchEulerDiscreteScheduler</c> (Esser et al. 2024).</summary>
+    FlowMatchEuler,
+
+    /// <summary><c>LMSDiscreteScheduler</c> (linear multistep on the VE sigmas).</summary>
+    Lms,
+
+    /// <summary><c>UniPCMultistepScheduler</c> (Zhao et al. 2023).</summary>
+    UniPc,
+
+    /// <summary><c>KDPM2DiscreteScheduler</c> (k-diffusion's DPM-2, Karras et al. 2022 with a geometric midpoint).</summary>
+    KDpm2,
+}
+
+/// <summary>What the peer's sample is, relative to the library's state <c>x = alpha x0 + sigma eps</c>.</summary>
+public enum SampleCoordinates
+{
+    /// <summary>The peer's sample is <c>x</c> itself (DDIM, DDPM, DPM-Solver, UniPC, flow matching).</summary>
+    Path,
+
+    /// <summary>The peer's sample is <c>x / alpha = x0 + (sigma/alpha) eps</c> (the Euler/Heun/LMS/KDPM2 family); the model input is <c>x / alpha / sqrt(s^2 + 1) = x</c>.</summary>
+    VarianceExploding,
+}
+
+/// <summary>DDPM's posterior variance choice (<c>variance_type</c>).</summary>
+public enum DdpmVarianceType
+{
+    /// <summary><c>fixed_small</c>: <c>beta~_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t</c>.</summary>
+    FixedSmall,
+
+    /// <summary><c>fixed_small_log</c>: the same variance, clipped and computed in log space.</summary>
+    FixedSmallLog,
+
+    /// <summary><c>fixed_large</c>: <c>beta_t</c>.</summary>
+    FixedLarge,
+
+    /// <summary><c>fixed_large_log</c>: <c>log beta_t</c>.</summary>
+    FixedLargeLog,
+
+    /// <summary><c>learned</c>: the model predicts the variance.</summary>
+    Learned,
+
+    /// <summary><c>learned_range</c>: the model interpolates between the small and large log variances.</summary>
+    LearnedRange,
+}
+
+/// <summary>Where a multistep schedule ends (<c>final_sigmas_type</c>).</summary>
+public enum FinalSigmasType
+{
+    /// <summary>At sigma 0 (the clean point).</summary>
+    Zero,
+
+    /// <summary>At the smallest training sigma (<c>abar[0]</c>).</summary>
+    SigmaMin,
+}
+
+/// <summary>DPM-Solver's <c>algorithm_type</c>.</summary>
+public enum DpmAlgorithmType
+{
+    /// <summary><c>dpmsolver++</c>: data-prediction multistep (Lu et al. 2022b).</summary>
+    DpmSolverPlusPlus,
+
+    /// <summary><c>sde-dpmsolver++</c>: its stochastic variant.</summary>
+    SdeDpmSolverPlusPlus,
+
+    /// <summary><c>dpmsolver</c>: noise-prediction DPM-Solver (Lu et al. 2022a).</summary>
+    DpmSolver,
+
+    /// <summary><c>sde-dpmsolver</c>.</summary>
+    SdeDpmSolver,
+}
+
+/// <summary>The second-order correction of a multistep solver (<c>solver_type</c>).</summary>
+public enum SolverType
+{
+    /// <summary>DPM-Solver <c>midpoint</c>.</summary>
+    Midpoint,
+
+    /// <summary>DPM-Solver <c>heun</c>.</summary>
+    Heun,
+
+    /// <summary>UniPC <c>bh1</c>.</summary>
+    Bh1,
+
+    /// <summary>UniPC <c>bh2</c>.</summary>
+    Bh2,
+}
+
+/// <summary>The form of the resolution-dependent flow shift (<c>time_shift_type</c>).</summary>
+public enum TimeShiftType
+{
+    /// <summary><c>exp(mu) / (exp(mu) + (1/t - 1))</c>.</summary>
+    Exponential,
+
+    /// <summary><c>mu / (mu + (1/t - 1))</c>.</summary>
+    Linear,
+}

@@ -1,0 +1,836 @@
+using System.Globalization;
+using System.Text.Json;
+using GenerativePaths.Models;
+using GenerativePaths.Paths;
+using GenerativePaths.Schedules;
+
+namespace GenerativePaths.Configs;
+
+/// <summary>
+/// A diffusers <c>scheduler_config.json</c> read into the library's terms: the path of the model, the step plan the
+/// scheduler class would build for a number of steps (exactly its <c>timesteps</c> and <c>sigmas</c>), the sampler it
+/// stands for and the typed options the sampler needs.
+/// </summary>
+/// <remarks>
+/// <para>Supported classes (diffusers 0.3x–0.40, <c>src/diffusers/schedulers/scheduling_*.py</c>): <c>DDIMScheduler</c>,
+/// <c>DDPMScheduler</c>, <c>EulerDiscreteScheduler</c>, <c>EulerAncestralDiscreteScheduler</c>, <c>HeunDiscreteScheduler</c>,
+/// <c>DPMSolverMultistepScheduler</c>, <c>FlowMatchEulerDiscreteScheduler</c>, <c>LMSDiscreteScheduler</c>,
+/// <c>UniPCMultistepScheduler</c>, <c>KDPM2DiscreteScheduler</c>. Fields the result does not depend on are accepted and
+/// ignored (they stay in <see cref="RawConfig"/>); an unknown class or an unsupported value throws a
+/// <see cref="DiffusersConfigException"/> naming the field and value.</para>
+/// <para>Schedule points follow the library's state convention <c>x = alpha x0 + sigma eps</c>:</para>
+/// <list type="bullet">
+/// <item>DDIM / DDPM: <c>alpha = sqrt(abar[t])</c>, <c>sigma = sqrt(1 - abar[t])</c>, model time <c>t</c>; the end point is the
+/// clean point, or for DDIM <c>abar[t_last - T div N]</c> / <c>abar[0]</c> (<c>set_alpha_to_one = false</c>) as diffusers' last step goes.</item>
+/// <item>Euler family, DPM-Solver, UniPC: the scheduler's VE sigma <c>s</c> (float32, as diffusers stores it) gives
+/// <c>alpha = 1 / sqrt(1 + s^2)</c>, <c>sigma = s alpha</c>, model time = the scheduler's timestep (fractional for Euler-family
+/// linspace and Karras plans). The Euler family's sample is <c>x / alpha</c> (<see cref="Coordinates"/>).</item>
+/// <item>Flow matching: <c>alpha = 1 - s</c>, <c>sigma = s</c>, model time <c>T s</c> (float32 as diffusers).</item>
+/// </list>
+/// <para>Known quirk reproduced on purpose: <c>FlowMatchEulerDiscreteScheduler</c> with a static <c>shift</c> builds its
+/// smallest time by shifting <c>1/T</c> once in its constructor and then shifts the whole plan again in
+/// <c>set_timesteps</c>, so the last non-zero sigma is shifted twice (with <c>shift = 3</c>, 20 steps: 0.00893, not 0.00299).
+/// Models are used with that plan, so the importer builds the same one.</para>
+/// </remarks>
+public sealed class DiffusersSchedulerConfig
+{
+    private DiffusersTables? _tables;
+
+    private DiffusersSchedulerConfig(JsonElement raw, string className)
+    {
+        RawConfig = raw.Clone();
+        ClassName = className;
+    }
+
+    /// <summary>Parses a <c>scheduler_config.json</c> text.</summary>
+    /// <exception cref="DiffusersConfigException">An unknown class, or an unsupported or invalid value (named).</exception>
+    /// <exception cref="JsonException">The text is not JSON.</exception>
+    public static DiffusersSchedulerConfig Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        using var doc = JsonDocument.Parse(json);
+        return FromJson(doc.RootElement);
+    }
+
+    /// <summary>Reads a configuration object. When <c>_class_name</c> is absent, <paramref name="className"/> must name the class.</summary>
+    /// <exception cref="DiffusersConfigException">An unknown class, or an unsupported or invalid value (named).</exception>
+    public static DiffusersSchedulerConfig FromJson(JsonElement config, string? className = null)
+    {
+        if (config.ValueKind != JsonValueKind.Object)
+            throw new DiffusersConfigException("(root)", config.ValueKind.ToString(), "A scheduler configuration must be a JSON object.", unsupported: false);
+        string? name = config.TryGetProperty("_class_name", out var cn) && cn.ValueKind == JsonValueKind.String ? cn.GetString() : className;
+        if (string.IsNullOrEmpty(name))
+            throw new DiffusersConfigException("_class_name", null, "The configuration has no _class_name and none was given.", unsupported: false);
+        var c = new DiffusersSchedulerConfig(config, name);
+        return c.Read();
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    /// <summary>The diffusers class name (<c>_class_name</c>).</summary>
+    public string ClassName { get; }
+
+    /// <summary>The step rule the class stands for.</summary>
+    public SamplerKind Sampler { get; private set; }
+
+    /// <summary>What the model predicts (<c>prediction_type</c>; flow matching: <see cref="Prediction.FlowVelocity"/>).</summary>
+    public Prediction Prediction { get; private set; }
+
+    /// <summary>The model's path: a <see cref="DiscreteVpPath"/> of the configuration's <c>alphas_cumprod</c>, or for flow
+    /// matching the unshifted <see cref="RectifiedFlowPath"/> with model time <c>T u</c>.</summary>
+    public NoisePath Path { get; private set; } = null!;
+
+    /// <summary>What the peer's sample is relative to the library's state.</summary>
+    public SampleCoordinates Coordinates { get; private set; }
+
+    /// <summary>The configuration as read (for any field not surfaced here).</summary>
+    public JsonElement RawConfig { get; }
+
+    // ---------------------------------------------------------------- training table
+
+    /// <summary><c>num_train_timesteps</c> (T).</summary>
+    public int NumTrainTimesteps { get; private set; }
+
+    /// <summary><c>beta_schedule</c> (<c>linear</c>, <c>scaled_linear</c>, <c>squaredcos_cap_v2</c>; <c>trained</c> when <c>trained_betas</c> is given; empty for flow matching).</summary>
+    public string BetaSchedule { get; private set; } = "";
+
+    /// <summary><c>beta_start</c>.</summary>
+    public double BetaStart { get; private set; }
+
+    /// <summary><c>beta_end</c>.</summary>
+    public double BetaEnd { get; private set; }
+
+    /// <summary><c>rescale_betas_zero_snr</c> (Lin et al. 2024).</summary>
+    public bool RescaleBetasZeroSnr { get; private set; }
+
+    /// <summary>The float32 <c>alphas_cumprod</c> the scheduler uses (as float64 values; after diffusers' <c>2^-24</c>
+    /// replacement of a zero terminal value where the class makes it). Empty for flow matching.</summary>
+    public IReadOnlyList<double> AlphasCumprod { get; private set; } = [];
+
+    // ---------------------------------------------------------------- spacing
+
+    /// <summary><c>timestep_spacing</c>.</summary>
+    public TimestepSpacing TimestepSpacing { get; private set; }
+
+    /// <summary><c>steps_offset</c>.</summary>
+    public int StepsOffset { get; private set; }
+
+    // ---------------------------------------------------------------- options for samplers
+
+    /// <summary>DDIM <c>set_alpha_to_one</c>: whether the last step goes to the clean point (else to <c>abar[0]</c>).</summary>
+    public bool SetAlphaToOne { get; private set; }
+
+    /// <summary>DDPM <c>variance_type</c> (for DPM-Solver, <see cref="DdpmVarianceType.LearnedRange"/> means the model output
+    /// carries learned-variance channels to drop; the default <see cref="DdpmVarianceType.FixedSmall"/> means it does not).</summary>
+    public DdpmVarianceType VarianceType { get; private set; }
+
+    /// <summary><c>clip_sample</c>: clip the predicted x0 to <c>[-ClipSampleRange, ClipSampleRange]</c>.</summary>
+    public bool ClipSample { get; private set; }
+
+    /// <summary><c>clip_sample_range</c>.</summary>
+    public double ClipSampleRange { get; private set; }
+
+    /// <summary><c>thresholding</c>: dynamic thresholding of x0 (Saharia et al. 2022).</summary>
+    public bool Thresholding { get; private set; }
+
+    /// <summary><c>dynamic_thresholding_ratio</c> (the quantile).</summary>
+    public double DynamicThresholdingRatio { get; private set; }
+
+    /// <summary><c>sample_max_value</c> (the threshold's upper bound).</summary>
+    public double SampleMaxValue { get; private set; }
+
+    /// <summary><c>solver_order</c> (DPM-Solver, UniPC).</summary>
+    public int SolverOrder { get; private set; }
+
+    /// <summary><c>lower_order_final</c>.</summary>
+    public bool LowerOrderFinal { get; private set; }
+
+    /// <summary><c>euler_at_final</c> (DPM-Solver).</summary>
+    public bool EulerAtFinal { get; private set; }
+
+    /// <summary><c>final_sigmas_type</c>.</summary>
+    public FinalSigmasType FinalSigmasType { get; private set; }
+
+    /// <summary><c>algorithm_type</c> (DPM-Solver).</summary>
+    public DpmAlgorithmType AlgorithmType { get; private set; }
+
+    /// <summary><c>solver_type</c> (DPM-Solver: midpoint/heun; UniPC: bh1/bh2).</summary>
+    public SolverType SolverType { get; private set; }
+
+    /// <summary><c>lambda_min_clipped</c> (DPM-Solver).</summary>
+    public double LambdaMinClipped { get; private set; }
+
+    /// <summary><c>predict_x0</c> (UniPC).</summary>
+    public bool PredictX0 { get; private set; }
+
+    /// <summary><c>disable_corrector</c> (UniPC): step indices without the corrector.</summary>
+    public IReadOnlyList<int> DisableCorrector { get; private set; } = [];
+
+    /// <summary><c>use_karras_sigmas</c>.</summary>
+    public bool UseKarrasSigmas { get; private set; }
+
+    /// <summary><c>use_exponential_sigmas</c>.</summary>
+    public bool UseExponentialSigmas { get; private set; }
+
+    /// <summary><c>sigma_min</c> override of the Karras/exponential plan (Euler), if given.</summary>
+    public double? SigmaMin { get; private set; }
+
+    /// <summary><c>sigma_max</c> override of the Karras/exponential plan (Euler), if given.</summary>
+    public double? SigmaMax { get; private set; }
+
+    /// <summary>The Karras <c>rho</c> diffusers uses (always 7).</summary>
+    public double KarrasRho => 7.0;
+
+    /// <summary>Flow matching: static <c>shift</c>.</summary>
+    public double Shift { get; private set; }
+
+    /// <summary>Flow matching: <c>use_dynamic_shifting</c> (then <see cref="CreateSchedule(int, double?)"/> needs <c>mu</c>).</summary>
+    public bool UseDynamicShifting { get; private set; }
+
+    /// <summary>Flow matching: <c>base_shift</c>.</summary>
+    public double BaseShift { get; private set; }
+
+    /// <summary>Flow matching: <c>max_shift</c>.</summary>
+    public double MaxShift { get; private set; }
+
+    /// <summary>Flow matching: <c>base_image_seq_len</c>.</summary>
+    public int BaseImageSeqLen { get; private set; }
+
+    /// <summary>Flow matching: <c>max_image_seq_len</c>.</summary>
+    public int MaxImageSeqLen { get; private set; }
+
+    /// <summary>Flow matching: <c>time_shift_type</c>.</summary>
+    public TimeShiftType TimeShiftType { get; private set; }
+
+    /// <summary>Flow matching: <c>shift_terminal</c> (stretch so the last sigma is this value), if given.</summary>
+    public double? ShiftTerminal { get; private set; }
+
+    /// <summary>Flow matching: <c>stochastic_sampling</c> (re-noise each step instead of the Euler update).</summary>
+    public bool StochasticSampling { get; private set; }
+
+    // ================================================================ reading
+
+    private DiffusersSchedulerConfig Read()
+    {
+        (Sampler, Coordinates) = ClassName switch
+        {
+            "DDIMScheduler" => (SamplerKind.Ddim, SampleCoordinates.Path),
+            "DDPMScheduler" => (SamplerKind.Ddpm, SampleCoordinates.Path),
+            "EulerDiscreteScheduler" => (SamplerKind.Euler, SampleCoordinates.VarianceExploding),
+            "EulerAncestralDiscreteScheduler" => (SamplerKind.EulerAncestral, SampleCoordinates.VarianceExploding),
+            "HeunDiscreteScheduler" => (SamplerKind.Heun, SampleCoordinates.VarianceExploding),
+            "DPMSolverMultistepScheduler" => (SamplerKind.DpmSolverMultistep, SampleCoordinates.Path),
+            "FlowMatchEulerDiscreteScheduler" => (SamplerKind.FlowMatchEuler, SampleCoordinates.Path),
+            "LMSDiscreteScheduler" => (SamplerKind.Lms, SampleCoordinates.VarianceExploding),
+            "UniPCMultistepScheduler" => (SamplerKind.UniPc, SampleCoordinates.Path),
+            "KDPM2DiscreteScheduler" => (SamplerKind.KDpm2, SampleCoordinates.VarianceExploding),
+            _ => throw new DiffusersConfigException("_class_name", ClassName,
+                $"Scheduler class '{ClassName}' is not supported. Supported: DDIMScheduler, DDPMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler, HeunDiscreteScheduler, DPMSolverMultistepScheduler, FlowMatchEulerDiscreteScheduler, LMSDiscreteScheduler, UniPCMultistepScheduler, KDPM2DiscreteScheduler."),
+        };
+
+        NumTrainTimesteps = Int("num_train_timesteps", 1000);
+        if (NumTrainTimesteps < 2) throw Invalid("num_train_timesteps", NumTrainTimesteps, "must be at least 2");
+
+        if (Sampler == SamplerKind.FlowMatchEuler) { ReadFlow(); return this; }
+
+        bool heunFamilyDefaults = Sampler is SamplerKind.Heun or SamplerKind.KDpm2;
+        BetaStart = Double("beta_start", heunFamilyDefaults ? 0.00085 : 0.0001);
+        BetaEnd = Double("beta_end", heunFamilyDefaults ? 0.012 : 0.02);
+        BetaSchedule = String("beta_schedule", "linear");
+        var trained = DoubleListOrNull("trained_betas");
+        if (trained is not null) BetaSchedule = "trained";
+        RescaleBetasZeroSnr = Bool("rescale_betas_zero_snr", false);
+        if (RescaleBetasZeroSnr && Sampler is SamplerKind.Heun or SamplerKind.Lms or SamplerKind.KDpm2)
+            throw Unsupported("rescale_betas_zero_snr", "true", $"{ClassName} has no zero-terminal-SNR option");
+
+        Prediction = ReadPrediction();
+        TimestepSpacing = ReadSpacing(Sampler is SamplerKind.Ddim or SamplerKind.Ddpm ? "leading" : "linspace");
+        StepsOffset = Int("steps_offset", 0);
+        if (StepsOffset < 0) throw Invalid("steps_offset", StepsOffset, "must be non-negative");
+
+        bool clipDefault = Sampler is SamplerKind.Ddim or SamplerKind.Ddpm;
+        ClipSample = Bool("clip_sample", clipDefault);
+        ClipSampleRange = Double("clip_sample_range", 1.0);
+        Thresholding = Bool("thresholding", false);
+        DynamicThresholdingRatio = Double("dynamic_thresholding_ratio", 0.995);
+        SampleMaxValue = Double("sample_max_value", 1.0);
+        SetAlphaToOne = Bool("set_alpha_to_one", true);
+        VarianceType = ReadVarianceType();
+        SolverOrder = Int("solver_order", 2);
+        if (SolverOrder < 1 || SolverOrder > 3) throw Unsupported("solver_order", SolverOrder.ToString(CultureInfo.InvariantCulture), "solver_order must be 1, 2 or 3");
+        LowerOrderFinal = Bool("lower_order_final", true);
+        EulerAtFinal = Bool("euler_at_final", false);
+        FinalSigmasType = ReadFinalSigmasType();
+        AlgorithmType = ReadAlgorithmType();
+        SolverType = ReadSolverType();
+        LambdaMinClipped = Double("lambda_min_clipped", double.NegativeInfinity);
+        PredictX0 = Bool("predict_x0", true);
+        DisableCorrector = IntList("disable_corrector");
+        UseKarrasSigmas = Bool("use_karras_sigmas", false);
+        UseExponentialSigmas = Bool("use_exponential_sigmas", false);
+        SigmaMin = DoubleOrNull("sigma_min");
+        SigmaMax = DoubleOrNull("sigma_max");
+
+        if (Bool("use_beta_sigmas", false)) throw Unsupported("use_beta_sigmas", "true", "beta-distributed sigmas are not supported");
+        if (Bool("use_lu_lambdas", false)) throw Unsupported("use_lu_lambdas", "true", "log-uniform lambdas are not supported");
+        if (Bool("use_flow_sigmas", false)) throw Unsupported("use_flow_sigmas", "true", "flow sigmas on a multistep solver are not supported");
+        string interpolation = String("interpolation_type", "linear");
+        if (interpolation != "linear") throw Unsupported("interpolation_type", interpolation, "only linear sigma interpolation is supported");
+        string timestepType = String("timestep_type", "discrete");
+        if (timestepType != "discrete") throw Unsupported("timestep_type", timestepType, "only discrete timesteps are supported");
+        if (UseKarrasSigmas && UseExponentialSigmas) throw Invalid("use_exponential_sigmas", true, "cannot be combined with use_karras_sigmas");
+        if ((UseKarrasSigmas || UseExponentialSigmas) && Sampler is SamplerKind.Ddim or SamplerKind.Ddpm or SamplerKind.EulerAncestral)
+            throw Unsupported(UseKarrasSigmas ? "use_karras_sigmas" : "use_exponential_sigmas", "true", $"{ClassName} has no such sigma plan");
+        if (UseExponentialSigmas && Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.UniPc)
+            throw Unsupported("use_exponential_sigmas", "true", $"exponential sigmas are not supported for {ClassName}");
+        if (Sampler == SamplerKind.Ddpm && Prediction == Prediction.FlowVelocity) throw Unsupported("prediction_type", "flow_prediction", "DDPM cannot use flow prediction");
+
+        var ac = DiffusersBetaSchedules.AlphasCumprod(BetaSchedule == "trained" ? "linear" : BetaSchedule, NumTrainTimesteps, BetaStart, BetaEnd, trained, RescaleBetasZeroSnr);
+        if (trained is not null && trained.Count != NumTrainTimesteps && Has("num_train_timesteps"))
+            throw Invalid("trained_betas", trained.Count, $"has {trained.Count} values but num_train_timesteps is {NumTrainTimesteps}");
+        if (trained is not null) NumTrainTimesteps = trained.Count;
+        for (int i = 0; i < ac.Length; i++)
+            if (!(ac[i] >= 0 && ac[i] < 1) || (ac[i] == 0 && i < ac.Length - 1))
+                throw Invalid(trained is not null ? "trained_betas" : "beta_schedule", i, $"gives alphas_cumprod[{i}] = {ac[i]}, outside (0, 1)");
+        if (RescaleBetasZeroSnr && Sampler is SamplerKind.Euler or SamplerKind.EulerAncestral or SamplerKind.DpmSolverMultistep or SamplerKind.UniPc)
+            ac[^1] = Math.Pow(2, -24); // diffusers keeps the first sigma finite this way
+        AlphasCumprod = Array.AsReadOnly(ac);
+        Path = new DiscreteVpPath(ac);
+        _tables = new DiffusersTables(ac);
+        return this;
+    }
+
+    private void ReadFlow()
+    {
+        Prediction = Prediction.FlowVelocity;
+        Shift = Double("shift", 1.0);
+        if (!(Shift > 0)) throw Invalid("shift", Shift, "must be positive");
+        UseDynamicShifting = Bool("use_dynamic_shifting", false);
+        BaseShift = Double("base_shift", 0.5);
+        MaxShift = Double("max_shift", 1.15);
+        BaseImageSeqLen = Int("base_image_seq_len", 256);
+        MaxImageSeqLen = Int("max_image_seq_len", 4096);
+        string tst = String("time_shift_type", "exponential");
+        TimeShiftType = tst switch
+        {
+            "exponential" => TimeShiftType.Exponential,
+            "linear" => TimeShiftType.Linear,
+            _ => throw Unsupported("time_shift_type", tst, "use exponential or linear"),
+        };
+        ShiftTerminal = DoubleOrNull("shift_terminal");
+        if (ShiftTerminal is { } st && !(st > 0 && st < 1)) throw Invalid("shift_terminal", st, "must lie in (0, 1)");
+        StochasticSampling = Bool("stochastic_sampling", false);
+        if (Bool("invert_sigmas", false)) throw Unsupported("invert_sigmas", "true", "inverted flow sigmas are not supported");
+        foreach (var f in new[] { "use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas" })
+            if (Bool(f, false)) throw Unsupported(f, "true", "this sigma plan is not supported for flow matching");
+        TimestepSpacing = TimestepSpacing.Linspace;
+        FinalSigmasType = FinalSigmasType.Zero;
+        SetAlphaToOne = true;
+        Path = new RectifiedFlowPath(null, NumTrainTimesteps);
+    }
+
+    private Prediction ReadPrediction()
+    {
+        string p = String("prediction_type", "epsilon");
+        return p switch
+        {
+            "epsilon" => Prediction.Epsilon,
+            "sample" => Sampler == SamplerKind.EulerAncestral ? throw Unsupported("prediction_type", p, "EulerAncestralDiscreteScheduler does not implement sample prediction") : Prediction.Sample,
+            "v_prediction" => Prediction.Velocity,
+            "flow_prediction" when Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.UniPc => throw Unsupported("prediction_type", p, "flow prediction needs use_flow_sigmas, which is not supported"),
+            _ => throw Unsupported("prediction_type", p, "use epsilon, sample or v_prediction"),
+        };
+    }
+
+    private TimestepSpacing ReadSpacing(string dflt)
+    {
+        string s = String("timestep_spacing", dflt);
+        return s switch
+        {
+            "leading" => TimestepSpacing.Leading,
+            "trailing" => TimestepSpacing.Trailing,
+            "linspace" => TimestepSpacing.Linspace,
+            _ => throw Unsupported("timestep_spacing", s, "use leading, trailing or linspace"),
+        };
+    }
+
+    private DdpmVarianceType ReadVarianceType()
+    {
+        if (!Has("variance_type") || RawConfig.GetProperty("variance_type").ValueKind == JsonValueKind.Null)
+            return DdpmVarianceType.FixedSmall;
+        string v = String("variance_type", "fixed_small");
+        if (Sampler is SamplerKind.DpmSolverMultistep)
+        {
+            // DPM-Solver's variance_type only says whether the model output carries learned variance channels.
+            return v is "learned" or "learned_range" ? DdpmVarianceType.LearnedRange : throw Unsupported("variance_type", v, "DPM-Solver accepts learned or learned_range");
+        }
+        return v switch
+        {
+            "fixed_small" => DdpmVarianceType.FixedSmall,
+            "fixed_small_log" => DdpmVarianceType.FixedSmallLog,
+            "fixed_large" => DdpmVarianceType.FixedLarge,
+            "fixed_large_log" => DdpmVarianceType.FixedLargeLog,
+            "learned" => DdpmVarianceType.Learned,
+            "learned_range" => DdpmVarianceType.LearnedRange,
+            _ => throw Unsupported("variance_type", v, "use fixed_small, fixed_small_log, fixed_large, fixed_large_log, learned or learned_range"),
+        };
+    }
+
+    private FinalSigmasType ReadFinalSigmasType()
+    {
+        string f = String("final_sigmas_type", "zero");
+        return f switch
+        {
+            "zero" => FinalSigmasType.Zero,
+            "sigma_min" => FinalSigmasType.SigmaMin,
+            _ => throw Unsupported("final_sigmas_type", f, "use zero or sigma_min"),
+        };
+    }
+
+    private DpmAlgorithmType ReadAlgorithmType()
+    {
+        string a = String("algorithm_type", "dpmsolver++");
+        return a switch
+        {
+            "dpmsolver++" => DpmAlgorithmType.DpmSolverPlusPlus,
+            "sde-dpmsolver++" => DpmAlgorithmType.SdeDpmSolverPlusPlus,
+            "dpmsolver" => DpmAlgorithmType.DpmSolver,
+            "sde-dpmsolver" => DpmAlgorithmType.SdeDpmSolver,
+            _ => throw Unsupported("algorithm_type", a, "use dpmsolver++, sde-dpmsolver++, dpmsolver or sde-dpmsolver"),
+        };
+    }
+
+    private SolverType ReadSolverType()
+    {
+        string dflt = Sampler == SamplerKind.UniPc ? "bh2" : "midpoint";
+        string s = String("solver_type", dflt);
+        var t = s switch
+        {
+            "midpoint" => SolverType.Midpoint,
+            "heun" => SolverType.Heun,
+            "bh1" => SolverType.Bh1,
+            "bh2" => SolverType.Bh2,
+            _ => throw Unsupported("solver_type", s, "use midpoint, heun (DPM-Solver) or bh1, bh2 (UniPC)"),
+        };
+        // diffusers maps the other family's names: DPM-Solver turns logrho/bh1/bh2 into midpoint; UniPC turns midpoint/heun/logrho into bh2.
+        if (Sampler == SamplerKind.DpmSolverMultistep && t is SolverType.Bh1 or SolverType.Bh2) t = SolverType.Midpoint;
+        if (Sampler == SamplerKind.UniPc && t is SolverType.Midpoint or SolverType.Heun) t = SolverType.Bh2;
+        return t;
+    }
+
+    // ================================================================ schedules
+
+    /// <summary>The plan the scheduler builds for <paramref name="steps"/> inference steps (its <c>set_timesteps(steps)</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Steps outside <c>[1, T]</c>.</exception>
+    /// <exception cref="InvalidOperationException">Flow matching with <c>use_dynamic_shifting</c>: use <see cref="CreateSchedule(int, double?)"/> with <c>mu</c>.</exception>
+    public StepSchedule CreateSchedule(int steps) => CreateSchedule(steps, null);
+
+    /// <summary>The plan for <paramref name="steps"/> steps; <paramref name="mu"/> is the resolution-dependent shift of a flow-matching
+    /// configuration with <c>use_dynamic_shifting</c> (see <see cref="DynamicShiftMu"/>), ignored otherwise.</summary>
+    public StepSchedule CreateSchedule(int steps, double? mu)
+    {
+        if (steps < 1 || steps > NumTrainTimesteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"The number of inference steps must lie in [1, {NumTrainTimesteps}] for {ClassName}.");
+        return Sampler switch
+        {
+            SamplerKind.Ddim => DdimSchedule(steps),
+            SamplerKind.Ddpm => StepSchedules.FromTimesteps(DiscretePath, DiscreteTimesteps.Integer(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset)),
+            SamplerKind.Euler or SamplerKind.EulerAncestral or SamplerKind.Heun or SamplerKind.Lms or SamplerKind.KDpm2 => EulerFamilySchedule(steps),
+            SamplerKind.DpmSolverMultistep or SamplerKind.UniPc => MultistepSchedule(steps),
+            SamplerKind.FlowMatchEuler => FlowSchedule(steps, mu),
+            _ => throw new InvalidOperationException($"No schedule for {Sampler}."),
+        };
+    }
+
+    /// <summary>
+    /// The plan for a user's own timesteps (diffusers' <c>set_timesteps(timesteps=[...])</c>), noisiest first: DDIM/DDPM use
+    /// the table at each timestep; the sigma-based classes interpolate their sigma table at each timestep (NumPy <c>interp</c>);
+    /// flow matching takes <c>sigma = shift(t / T)</c> (the scheduler shifts custom timesteps too) and calls the model with the
+    /// timesteps as given. The plan ends at the clean point (DDIM: as <see cref="SetAlphaToOne"/> says).
+    /// </summary>
+    /// <exception cref="ArgumentException">A timestep that is non-finite, outside <c>[0, T]</c> or larger than its predecessor; the message names the first bad index.</exception>
+    public StepSchedule CreateScheduleFromTimesteps(IReadOnlyList<double> timesteps)
+    {
+        StepSchedules.ValidateDecreasing(timesteps, nameof(timesteps), "timestep", 0, Sampler == SamplerKind.FlowMatchEuler ? NumTrainTimesteps : NumTrainTimesteps - 1);
+        if (Sampler == SamplerKind.FlowMatchEuler)
+        {
+            if (UseDynamicShifting) throw new InvalidOperationException($"{ClassName} uses dynamic shifting: custom timesteps need mu; build the plan with StepSchedules.FromFlowSigmas.");
+            var pts = timesteps.Select(t =>
+            {
+                double u = t / NumTrainTimesteps;
+                float uf = (float)(Shift * u / (1 + (Shift - 1) * u));
+                return new SchedulePoint(1 - (double)uf, uf, (float)t);
+            }).ToList();
+            pts.Add(new SchedulePoint(1.0, 0.0, 0.0));
+            return new StepSchedule(Path, pts);
+        }
+        if (Sampler == SamplerKind.Ddim)
+        {
+            double final = SetAlphaToOne ? 1.0 : AlphasCumprod[0];
+            return StepSchedules.FromTimesteps(DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray(), final);
+        }
+        if (Sampler == SamplerKind.Ddpm) return StepSchedules.FromTimesteps(DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray());
+        var ts = timesteps.ToArray();
+        bool fractional = Coordinates == SampleCoordinates.VarianceExploding;
+        for (int i = 0; i < ts.Length; i++) ts[i] = fractional ? (float)ts[i] : Math.Floor(ts[i]);
+        return VeSchedule(ts.Select(Tables.Interp).ToArray(), ts, 0.0);
+    }
+
+    /// <summary>
+    /// The plan for a user's own sigmas (diffusers' <c>set_timesteps(sigmas=[...])</c>), noisiest first: for the discrete
+    /// classes these are VE sigmas <c>sigma/alpha</c> and each model time is the timestep of that sigma (diffusers'
+    /// <c>_sigma_to_t</c>; rounded for DPM-Solver and UniPC); for flow matching they are flow sigmas, shifted by the
+    /// configuration's shift as the scheduler does (or by <paramref name="mu"/> with dynamic shifting). A final 0 is appended
+    /// when the list does not end at 0.
+    /// </summary>
+    /// <exception cref="ArgumentException">A sigma that is non-finite, negative (flow: outside <c>[0, 1]</c>) or larger than its predecessor; the message names the first bad index.</exception>
+    /// <exception cref="NotSupportedException">DDIM and DDPM, which take no sigmas.</exception>
+    public StepSchedule CreateScheduleFromSigmas(IReadOnlyList<double> sigmas, double? mu = null)
+    {
+        if (Sampler is SamplerKind.Ddim or SamplerKind.Ddpm)
+            throw new NotSupportedException($"{ClassName} takes timesteps, not sigmas.");
+        if (Sampler == SamplerKind.FlowMatchEuler)
+        {
+            StepSchedules.ValidateDecreasing(sigmas, nameof(sigmas), "sigma", 0, 1);
+            FlowTimeShift shift = UseDynamicShifting
+                ? (mu is { } m ? (TimeShiftType == TimeShiftType.Exponential ? FlowTimeShift.Exponential(m) : FlowTimeShift.LinearMu(m))
+                               : throw new InvalidOperationException($"{ClassName} uses dynamic shifting: pass mu."))
+                : FlowTimeShift.Static(Shift);
+            var body = sigmas[^1] == 0 ? sigmas.Take(sigmas.Count - 1) : sigmas;
+            var pts = body.Select(u =>
+            {
+                float uf = (float)shift.Apply((float)u);
+                return new SchedulePoint(1 - (double)uf, uf, uf * (float)NumTrainTimesteps);
+            }).ToList();
+            pts.Add(new SchedulePoint(1.0, 0.0, 0.0));
+            return new StepSchedule(Path, pts);
+        }
+        StepSchedules.ValidateDecreasing(sigmas, nameof(sigmas), "sigma", 0);
+        var sig = (sigmas[^1] == 0 ? sigmas.Take(sigmas.Count - 1) : sigmas).Select(v => (double)(float)v).ToArray();
+        bool round = Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.UniPc;
+        var ts = sig.Select(v => round ? Math.Round(Tables.SigmaToT(v)) : (double)(float)Tables.SigmaToT(v)).ToArray();
+        return VeSchedule(sig, ts, 0.0);
+    }
+
+    /// <summary>
+    /// A copy of this configuration that uses <paramref name="alphasCumprod"/> exactly (e.g. a table listed by a reference
+    /// run or exported from a model) instead of the one computed from the betas.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong length, or a table <see cref="DiscreteVpPath"/> rejects (index named).</exception>
+    /// <exception cref="NotSupportedException">Flow matching, which has no table.</exception>
+    public DiffusersSchedulerConfig WithAlphasCumprod(IReadOnlyList<double> alphasCumprod)
+    {
+        ArgumentNullException.ThrowIfNull(alphasCumprod);
+        if (Sampler == SamplerKind.FlowMatchEuler) throw new NotSupportedException($"{ClassName} has no alphas_cumprod table.");
+        if (alphasCumprod.Count != NumTrainTimesteps)
+            throw new ArgumentException($"The table has {alphasCumprod.Count} values but num_train_timesteps is {NumTrainTimesteps}.", nameof(alphasCumprod));
+        var copy = (DiffusersSchedulerConfig)MemberwiseClone();
+        var path = new DiscreteVpPath(alphasCumprod);
+        copy.Path = path;
+        copy.AlphasCumprod = path.AlphasCumprod;
+        copy._tables = new DiffusersTables(path.AlphasCumprod);
+        return copy;
+    }
+
+    /// <summary>The (fractional) timestep of a VE sigma on this configuration's float32 table, as diffusers' <c>_sigma_to_t</c>
+    /// computes it (log sigma interpolated linearly, clipped to <c>[0, T - 1]</c>); e.g. the model time of a midpoint.</summary>
+    /// <exception cref="NotSupportedException">Flow matching (its timestep is <c>T sigma</c>).</exception>
+    public double TimestepFromSigma(double sigma)
+    {
+        if (Sampler == SamplerKind.FlowMatchEuler) throw new NotSupportedException($"{ClassName}: the timestep of a flow sigma s is {NumTrainTimesteps} s.");
+        if (!(sigma >= 0)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "Sigma must be non-negative.");
+        return Tables.SigmaToT(sigma);
+    }
+
+    /// <summary>The <c>mu</c> of the SD3/Flux pipelines for <paramref name="imageSeqLen"/> latent tokens, from this configuration's
+    /// <c>base_shift</c>, <c>max_shift</c>, <c>base_image_seq_len</c>, <c>max_image_seq_len</c> (<see cref="FlowTimeShift.ResolutionMu"/>).</summary>
+    public double DynamicShiftMu(int imageSeqLen) => FlowTimeShift.ResolutionMu(imageSeqLen, BaseImageSeqLen, MaxImageSeqLen, BaseShift, MaxShift);
+
+    private DiscreteVpPath DiscretePath => (DiscreteVpPath)Path;
+
+    private DiffusersTables Tables => _tables ?? throw new InvalidOperationException("No discrete table.");
+
+    private StepSchedule DdimSchedule(int steps)
+    {
+        var ts = DiscreteTimesteps.Integer(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset);
+        // diffusers' last DDIM step goes to t_last - T div N, or to final_alpha_cumprod when that is negative.
+        int prev = (int)ts[^1] - NumTrainTimesteps / steps;
+        double final = prev >= 0 ? AlphasCumprod[prev] : SetAlphaToOne ? 1.0 : AlphasCumprod[0];
+        var points = ts.Select(t => StepSchedules.PointAtTimestep(DiscretePath, t)).ToList();
+        points.Add(new SchedulePoint(Math.Sqrt(final), Math.Sqrt(1 - final), final == 1.0 ? 0.0 : Math.Max(prev, 0)));
+        return new StepSchedule(Path, points);
+    }
+
+    // EulerDiscrete / EulerAncestral / Heun / LMS / KDPM2 (scheduling_euler_discrete.py and siblings, set_timesteps).
+    private StepSchedule EulerFamilySchedule(int steps)
+    {
+        var ts = DiscreteTimesteps.Fractional(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset);
+        for (int i = 0; i < ts.Length; i++) ts[i] = (float)ts[i];
+        var sig = ts.Select(Tables.Interp).ToArray();
+        if (UseKarrasSigmas || UseExponentialSigmas)
+        {
+            double lo = SigmaMin ?? sig[^1], hi = SigmaMax ?? sig[0];
+            sig = UseKarrasSigmas ? KarrasNoPin(steps, lo, hi, KarrasRho) : ExponentialNoPin(steps, lo, hi);
+            ts = sig.Select(s => (double)(float)Tables.SigmaToT(s)).ToArray();
+        }
+        double last = Sampler == SamplerKind.Euler && FinalSigmasType == FinalSigmasType.SigmaMin ? Math.Sqrt((1 - AlphasCumprod[0]) / AlphasCumprod[0]) : 0.0;
+        return VeSchedule(sig, ts, last);
+    }
+
+    // DPMSolverMultistep / UniPCMultistep (scheduling_dpmsolver_multistep.py, scheduling_unipc_multistep.py, set_timesteps).
+    private StepSchedule MultistepSchedule(int steps)
+    {
+        int lastTimestep = NumTrainTimesteps;
+        if (Sampler == SamplerKind.DpmSolverMultistep && double.IsFinite(LambdaMinClipped))
+        {
+            // searchsorted(flip(lambda_t), lambda_min_clipped): how many timesteps have lambda below the clip.
+            int clipped = 0;
+            for (int t = 0; t < NumTrainTimesteps; t++)
+            {
+                double a = (float)AlphasCumprod[t];
+                double lambda = 0.5 * Math.Log(a) - 0.5 * Math.Log(1 - a);
+                if (lambda < LambdaMinClipped) clipped++;
+            }
+            lastTimestep = NumTrainTimesteps - clipped;
+        }
+        double[] ts, sig;
+        if (UseKarrasSigmas)
+        {
+            double lo = Tables.Sigmas[0], hi = Tables.Sigmas[^1];
+            sig = KarrasNoPin(steps, lo, hi, KarrasRho);
+            ts = sig.Select(s => Math.Round(Tables.SigmaToT(s))).ToArray();
+        }
+        else
+        {
+            ts = DiscreteTimesteps.IntegerDropLast(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset, lastTimestep);
+            sig = ts.Select(Tables.Interp).ToArray();
+        }
+        double last = FinalSigmasType == FinalSigmasType.Zero ? 0.0
+            : Sampler == SamplerKind.UniPc && UseKarrasSigmas ? sig[^1]
+            : Math.Sqrt((1 - AlphasCumprod[0]) / AlphasCumprod[0]);
+        return VeSchedule(sig, ts, last);
+    }
+
+    // Points from float32 VE sigmas: alpha = 1/sqrt(1+s^2), sigma = s alpha; the final sigma (0 or sigma_min) is appended.
+    private StepSchedule VeSchedule(double[] sigmas, double[] timesteps, double lastSigma)
+    {
+        var points = new List<SchedulePoint>(sigmas.Length + 1);
+        for (int i = 0; i < sigmas.Length; i++)
+        {
+            double s = (float)sigmas[i];
+            var (a, sg) = Path.CoefficientsAtSigmaOverAlpha(s);
+            points.Add(new SchedulePoint(a, sg, timesteps[i]));
+        }
+        double sl = (float)lastSigma;
+        if (sl == 0) points.Add(new SchedulePoint(1.0, 0.0, 0.0));
+        else
+        {
+            var (a, sg) = Path.CoefficientsAtSigmaOverAlpha(sl);
+            points.Add(new SchedulePoint(a, sg, 0.0));
+        }
+        return new StepSchedule(Path, points);
+    }
+
+    // FlowMatchEulerDiscreteScheduler.__init__ + set_timesteps.
+    private StepSchedule FlowSchedule(int steps, double? mu)
+    {
+        int T = NumTrainTimesteps;
+        double sigmaMax, sigmaMin;
+        if (UseDynamicShifting)
+        {
+            sigmaMax = 1.0;
+            sigmaMin = (float)(1f / T);
+        }
+        else
+        {
+            // The constructor shifts its training sigmas k/T in float32; set_timesteps then shifts the plan again.
+            sigmaMax = StaticShiftFloat32(1f);
+            sigmaMin = StaticShiftFloat32(1f / T);
+        }
+        FlowTimeShift shift;
+        if (UseDynamicShifting)
+        {
+            if (mu is not { } m || !double.IsFinite(m))
+                throw new InvalidOperationException($"{ClassName} uses dynamic shifting: pass mu (e.g. DynamicShiftMu(imageSeqLen)) to CreateSchedule.");
+            shift = TimeShiftType == TimeShiftType.Exponential ? FlowTimeShift.Exponential(m) : FlowTimeShift.LinearMu(m);
+        }
+        else shift = FlowTimeShift.Static(Shift);
+
+        var u = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            double t = DiscreteTimesteps.Linspace(sigmaMax * T, sigmaMin * T, steps, i) / T;
+            u[i] = UseDynamicShifting ? shift.Apply(t) : Shift * t / (1 + (Shift - 1) * t);
+        }
+        if (ShiftTerminal is { } st)
+        {
+            double scale = (1 - u[^1]) / (1 - st);
+            for (int i = 0; i < steps; i++) u[i] = 1 - (1 - u[i]) / scale;
+        }
+        var points = new List<SchedulePoint>(steps + 1);
+        foreach (double ui in u)
+        {
+            float uf = (float)ui;
+            points.Add(new SchedulePoint(1 - (double)uf, uf, uf * (float)T));
+        }
+        points.Add(new SchedulePoint(1.0, 0.0, 0.0));
+        return new StepSchedule(Path, points);
+    }
+
+    private double StaticShiftFloat32(float s)
+    {
+        float sh = (float)Shift;
+        return sh * s / (1f + (float)(Shift - 1) * s);
+    }
+
+    // diffusers' _convert_to_karras / _convert_to_exponential: float64, no trailing zero, ends not pinned.
+    private static double[] KarrasNoPin(int n, double sigmaMin, double sigmaMax, double rho)
+    {
+        double minInv = Math.Pow(sigmaMin, 1 / rho), maxInv = Math.Pow(sigmaMax, 1 / rho);
+        var s = new double[n];
+        for (int i = 0; i < n; i++) s[i] = Math.Pow(maxInv + DiscreteTimesteps.Linspace(0, 1, n, i) * (minInv - maxInv), rho);
+        return s;
+    }
+
+    private static double[] ExponentialNoPin(int n, double sigmaMin, double sigmaMax)
+    {
+        var s = new double[n];
+        for (int i = 0; i < n; i++) s[i] = Math.Exp(DiscreteTimesteps.Linspace(Math.Log(sigmaMax), Math.Log(sigmaMin), n, i));
+        return s;
+    }
+
+    // ================================================================ what the peer lists
+
+    /// <summary>The peer's <c>init_noise_sigma</c>: 1 for DDIM/DDPM/DPM-Solver/UniPC/flow matching; for the Euler family the
+    /// largest sigma/alpha of the plan, or <c>sqrt(max^2 + 1)</c> with <c>leading</c> spacing (as diffusers computes it).</summary>
+    /// <remarks>The peer's start is <c>x_init * init_noise_sigma</c> in its own coordinates; in the library's coordinates that
+    /// is <c>x = alpha_0 * x_init * InitNoiseSigma</c> for <see cref="SampleCoordinates.VarianceExploding"/>.</remarks>
+    public double InitNoiseSigma(StepSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (Coordinates != SampleCoordinates.VarianceExploding) return 1.0;
+        double max = schedule.Points.Max(p => p.Alpha == 0 ? double.PositiveInfinity : (double)(float)p.SigmaOverAlpha);
+        return TimestepSpacing is TimestepSpacing.Linspace or TimestepSpacing.Trailing ? max : Math.Sqrt(max * max + 1);
+    }
+
+    /// <summary>The peer's <c>timesteps</c> list for the plan: the model time of every point but the end point; for
+    /// <c>HeunDiscreteScheduler</c> each point after the first is listed twice (its two model calls); for
+    /// <c>KDPM2DiscreteScheduler</c> each is preceded by the timestep of the geometric midpoint before it.</summary>
+    public IReadOnlyList<double> Timesteps(StepSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        var pts = schedule.Points;
+        var list = new List<double>(2 * pts.Length);
+        for (int i = 0; i < pts.Length - 1; i++)
+        {
+            if (i > 0 && Sampler == SamplerKind.Heun) list.Add(pts[i].ModelTime);
+            if (i > 0 && Sampler == SamplerKind.KDpm2)
+            {
+                double mid = Math.Exp(0.5 * (Math.Log((float)pts[i].SigmaOverAlpha) + Math.Log((float)pts[i - 1].SigmaOverAlpha)));
+                list.Add((float)Tables.SigmaToT((float)mid));
+            }
+            list.Add(pts[i].ModelTime);
+        }
+        return list;
+    }
+
+    /// <summary>The peer's <c>sigmas</c> list: the VE sigma <c>sigma/alpha</c> of every point (flow matching: the flow sigma),
+    /// with Heun's and KDPM2's repetitions (every point after the first and before the end listed twice).</summary>
+    public IReadOnlyList<double> Sigmas(StepSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        var pts = schedule.Points;
+        var list = new List<double>(2 * pts.Length);
+        for (int i = 0; i < pts.Length; i++)
+        {
+            double s = Sampler == SamplerKind.FlowMatchEuler ? pts[i].Sigma : pts[i].Alpha == 0 ? double.PositiveInfinity : pts[i].SigmaOverAlpha;
+            bool repeat = Sampler is SamplerKind.Heun or SamplerKind.KDpm2 && i > 0 && (i < pts.Length - 1 || Sampler == SamplerKind.KDpm2);
+            list.Add(s);
+            if (repeat) list.Add(s);
+            if (Sampler == SamplerKind.KDpm2 && i == pts.Length - 1) list.Add(s);
+        }
+        return list;
+    }
+
+    // ================================================================ JSON helpers
+
+    private bool Has(string name) => RawConfig.TryGetProperty(name, out _);
+
+    private bool TryGet(string name, out JsonElement e)
+        => RawConfig.TryGetProperty(name, out e) && e.ValueKind != JsonValueKind.Null;
+
+    private int Int(string name, int dflt)
+    {
+        if (!TryGet(name, out var e)) return dflt;
+        if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue) return (int)d;
+        throw Invalid(name, e.GetRawText(), "must be an integer");
+    }
+
+    private double Double(string name, double dflt) => DoubleOrNull(name) ?? dflt;
+
+    private double? DoubleOrNull(string name)
+    {
+        if (!TryGet(name, out var e)) return null;
+        if (e.ValueKind == JsonValueKind.Number) return e.GetDouble();
+        if (e.ValueKind == JsonValueKind.String && e.GetString() is { } s)
+        {
+            if (s is "-inf" or "-Infinity") return double.NegativeInfinity;
+            if (s is "inf" or "Infinity") return double.PositiveInfinity;
+        }
+        throw Invalid(name, e.GetRawText(), "must be a number");
+    }
+
+    private bool Bool(string name, bool dflt)
+    {
+        if (!TryGet(name, out var e)) return dflt;
+        return e.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Invalid(name, e.GetRawText(), "must be true or false"),
+        };
+    }
+
+    private string String(string name, string dflt)
+    {
+        if (!TryGet(name, out var e)) return dflt;
+        return e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid(name, e.GetRawText(), "must be a string");
+    }
+
+    private List<double>? DoubleListOrNull(string name)
+    {
+        if (!TryGet(name, out var e)) return null;
+        if (e.ValueKind != JsonValueKind.Array) throw Invalid(name, e.GetRawText(), "must be an array of numbers");
+        var list = new List<double>();
+        int i = 0;
+        foreach (var x in e.EnumerateArray())
+        {
+            if (x.ValueKind != JsonValueKind.Number) throw Invalid(name, i, $"element {i} is not a number");
+            list.Add(x.GetDouble());
+            i++;
+        }
+        return list;
+    }
+
+    private List<int> IntList(string name)
+    {
+        var d = DoubleListOrNull(name);
+        if (d is null) return [];
+        var r = new List<int>(d.Count);
+        for (int i = 0; i < d.Count; i++)
+        {
+            if (d[i] != Math.Floor(d[i])) throw Invalid(name, i, $"element {i} is not an integer");
+            r.Add((int)d[i]);
+        }
+        return r;
+    }
+
+    private DiffusersConfigException Unsupported(string field, string value, string why)
+        => new(field, value, $"{ClassName}: {field} = {value} is not supported: {why}.", unsupported: true);
+
+    private DiffusersConfigException Invalid(string field, object value, string why)
+    {
+        string v = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+        return new(field, v, $"{ClassName}: {field} = {v} is invalid: {why}.", unsupported: false);
+    }
+}
