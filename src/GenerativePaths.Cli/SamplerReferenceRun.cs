@@ -64,7 +64,8 @@ internal static class SamplerReferenceRun
     private static double[][] Scaled(BatchTensor<double> x, double scale)
         => x.ToRows().Select(r => r.Select(v => v * scale).ToArray()).ToArray();
 
-    public static ReferenceOutcome Outcome(string name, JsonElement root, SamplerRunResult run, string callTimesField, string trajectoryField, string samplerDescription)
+    /// <summary>Compares with the peer; <paramref name="peerIndexOf"/> maps our trajectory entry to the peer's when the peer records more states (Heun's half steps).</summary>
+    public static ReferenceOutcome Outcome(string name, JsonElement root, SamplerRunResult run, string callTimesField, string trajectoryField, string samplerDescription, Func<int, int>? peerIndexOf = null)
     {
         var expected = Matrix(root.GetProperty("x_final"));
         double diff = MaxAbs(expected, run.Final);
@@ -80,6 +81,7 @@ internal static class SamplerReferenceRun
         if (root.TryGetProperty(trajectoryField, out var tr))
         {
             var peer = tr.EnumerateArray().Select(Matrix).ToList();
+            if (peerIndexOf is not null) peer = Enumerable.Range(0, run.Trajectory.Count).Select(i => peerIndexOf(i)).Where(j => j >= 0 && j < peer.Count).Select(j => peer[j]).ToList();
             double worst = peer.Count == run.Trajectory.Count ? peer.Zip(run.Trajectory, MaxAbs).DefaultIfEmpty(0).Max() : double.PositiveInfinity;
             report.Add($"  trajectory: {run.Trajectory.Count} states (peer {peer.Count}), max abs difference {worst:E3}");
         }

@@ -51,9 +51,29 @@ public class SamplerReferenceCaseTests
     [MemberData(nameof(KDiffusionCases))]
     public void KDiffusionCasesMatchThePeer(string file) => CheckCase(file, "model_call_sigmas");
 
+    public static TheoryData<string> DiffusersCases() => new()
+    {
+        "diffusers_ddim_eps_leading_10.json",
+        "diffusers_ddim_eps_trailing_25.json",
+        "diffusers_ddim_eta1_leading_20.json",
+        "diffusers_ddpm_eps_linear_50.json",
+        "diffusers_euler_eps_linspace_20.json",
+        "diffusers_euler_karras_15.json",
+        "diffusers_euler_ancestral_20.json",
+        "diffusers_heun_eps_10.json",
+        "diffusers_dpmpp_2m_20.json",
+        "diffusers_flowmatch_euler_shift3_20.json",
+    };
+
+    [Theory]
+    [MemberData(nameof(DiffusersCases))]
+    public void DiffusersCasesMatchThePeer(string file) => CheckCase(file, "model_call_timesteps");
+
     [Theory]
     [InlineData("kdiffusion_lms_exponential_12.json", "lms")]
     [InlineData("kdiffusion_dpm_2_karras_10.json", "dpm_2")]
+    [InlineData("diffusers_lms_20.json", "LMSDiscreteScheduler")]
+    [InlineData("diffusers_unipc_bh2_10.json", "UniPCMultistepScheduler")]
     public void SamplersNotYetInTheLibraryAreReportedByName(string file, string sampler)
     {
         using var doc = ReferenceCases.Load(file);
