@@ -14,30 +14,6 @@ namespace GenerativePaths.Cli;
 /// </summary>
 internal static class DemoCommand
 {
-    /// <summary>The variance-preserving cosine path, alpha = cos(pi t / 2), sigma = sin(pi t / 2), t in [0, 1].</summary>
-    private sealed class CosinePath : NoisePath
-    {
-        public override double TimeMin => 0;
-        public override double TimeMax => 1;
-        public override double Alpha(double t) => t >= 1 ? 0 : Math.Cos(Math.PI * t / 2);
-        public override double Sigma(double t) => Math.Sin(Math.PI * t / 2);
-        public override double AlphaDerivative(double t) => -Math.PI / 2 * Math.Sin(Math.PI * t / 2);
-        public override double SigmaDerivative(double t) => Math.PI / 2 * Math.Cos(Math.PI * t / 2);
-        public override double TimeFromLogSnr(double lambda) => 2 / Math.PI * Math.Atan(Math.Exp(-lambda));
-    }
-
-    /// <summary>The rectified-flow path, alpha = 1 - t, sigma = t.</summary>
-    private sealed class FlowPath : NoisePath
-    {
-        public override double TimeMin => 0;
-        public override double TimeMax => 1;
-        public override double Alpha(double t) => 1 - t;
-        public override double Sigma(double t) => t;
-        public override double AlphaDerivative(double t) => -1;
-        public override double SigmaDerivative(double t) => 1;
-        public override double TimeFromLogSnr(double lambda) => 1 / (1 + Math.Exp(lambda));
-    }
-
     public static int Run(string[] args, TextWriter w)
     {
         int samples = 2000;
@@ -60,8 +36,8 @@ internal static class DemoCommand
         new PhiloxNoise(2024).Fill(z, 0);
         var paths = new (string Name, NoisePath Path, Prediction Prediction)[]
         {
-            ("VP cosine (v)", new CosinePath(), Prediction.Velocity),
-            ("rectified flow", new FlowPath(), Prediction.FlowVelocity),
+            ("VP trig (v)", new TrigonometricPath(), Prediction.Velocity),
+            ("rectified flow", new RectifiedFlowPath(), Prediction.FlowVelocity),
         };
         foreach (var (pathName, path, prediction) in paths)
         {
@@ -101,7 +77,7 @@ internal static class DemoCommand
     ];
 
     private static StepSchedule Schedule(NoisePath path, int steps)
-        => new(path, Enumerable.Range(0, steps + 1).Select(i => 1.0 - (double)i / steps).Select(t => new SchedulePoint(path.Alpha(t), path.Sigma(t), t)));
+        => new(path, Enumerable.Range(0, steps + 1).Select(i => 1.0 - (double)i / steps).Select(t => new SchedulePoint(Math.Max(0, path.Alpha(t)), path.Sigma(t), path.ModelTime(t))));
 
     private static BatchTensor<double> Sample(IGenerativeModel<double> model, BatchTensor<double> z, StepSchedule schedule, Sampler sampler, NoiseSource? noise, out SamplingStatistics stats)
     {

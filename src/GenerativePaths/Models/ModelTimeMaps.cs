@@ -12,8 +12,10 @@ public static class ModelTimeMaps
     /// <c>t</c>, <c>log(sigma/alpha)</c> is interpolated linearly between the neighbouring integers, then
     /// <c>alpha = 1/sqrt(1 + s^2)</c>, <c>sigma = s alpha</c> (the rule diffusers' Euler-family schedulers assume).
     /// </summary>
-    /// <remarks>The rates are not defined for a discrete model and are NaN (flow-velocity conversions are refused).</remarks>
-    /// <exception cref="ArgumentException">The list is empty or holds a value outside (0, 1].</exception>
+    /// <remarks>The rates are not defined for a discrete model and are NaN (flow-velocity conversions are refused).
+    /// A value of 0 (zero terminal SNR, Lin et al. 2024) gives <c>alpha = 0</c>, <c>sigma = 1</c> there, and the interpolation
+    /// towards it tends to that point.</remarks>
+    /// <exception cref="ArgumentException">The list is empty or holds a value outside [0, 1].</exception>
     public static Func<double, NoiseLevel> DiscreteVariancePreserving(IReadOnlyList<double> alphasCumprod)
     {
         ArgumentNullException.ThrowIfNull(alphasCumprod);
@@ -22,7 +24,7 @@ public static class ModelTimeMaps
         var acp = alphasCumprod.ToArray();
         for (int i = 0; i < acp.Length; i++)
         {
-            if (!(acp[i] > 0 && acp[i] <= 1)) throw new ArgumentException($"alphas_cumprod[{i}] = {acp[i]} is outside (0, 1].", nameof(alphasCumprod));
+            if (!(acp[i] >= 0 && acp[i] <= 1)) throw new ArgumentException($"alphas_cumprod[{i}] = {acp[i]} is outside [0, 1].", nameof(alphasCumprod));
             logRatio[i] = 0.5 * (Math.Log(1 - acp[i]) - Math.Log(acp[i]));
         }
         return t =>
@@ -33,6 +35,7 @@ public static class ModelTimeMaps
             if (lo == t) return new NoiseLevel(Math.Sqrt(acp[lo]), Math.Sqrt(1 - acp[lo]));
             double w = t - lo;
             double s = Math.Exp((1 - w) * logRatio[lo] + w * logRatio[lo + 1]);
+            if (double.IsPositiveInfinity(s)) return new NoiseLevel(0, 1);
             double alpha = 1 / Math.Sqrt(1 + s * s);
             return new NoiseLevel(alpha, s * alpha);
         };

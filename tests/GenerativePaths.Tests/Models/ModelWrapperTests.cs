@@ -60,6 +60,12 @@ public class GaussianMixtureModelTests
         Assert.Equal(s, mid.Sigma / mid.Alpha, 12);
         Assert.Equal(1.0, mid.Alpha * mid.Alpha + mid.Sigma * mid.Sigma, 12);
         Assert.Throws<ArgumentOutOfRangeException>(() => map(2.5));
+
+        // Zero terminal SNR: alphas_cumprod = 0 at the end gives alpha = 0, sigma = 1 there and on the way to it.
+        var zt = ModelTimeMaps.DiscreteVariancePreserving([0.99, 0.5, 0.0]);
+        Assert.Equal(new NoiseLevel(0, 1), zt(2));
+        Assert.Equal(new NoiseLevel(0, 1), zt(1.5));
+        Assert.Throws<ArgumentException>(() => ModelTimeMaps.DiscreteVariancePreserving([0.5, -0.1]));
     }
 }
 
