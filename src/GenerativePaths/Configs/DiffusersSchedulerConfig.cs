@@ -86,6 +86,21 @@ public sealed class DiffusersSchedulerConfig
     /// <summary>The configuration as read (for any field not surfaced here).</summary>
     public JsonElement RawConfig { get; }
 
+    /// <summary>The configuration as JSON text (the fields as read, with <c>_class_name</c>); <see cref="Parse"/> of it gives an equal configuration.</summary>
+    public string ToJson()
+    {
+        if (RawConfig.TryGetProperty("_class_name", out _)) return RawConfig.GetRawText();
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("_class_name", ClassName);
+            foreach (var p in RawConfig.EnumerateObject()) p.WriteTo(w);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
     // ---------------------------------------------------------------- training table
 
     /// <summary><c>num_train_timesteps</c> (T).</summary>
@@ -281,7 +296,7 @@ public sealed class DiffusersSchedulerConfig
         if (UseKarrasSigmas && UseExponentialSigmas) throw Invalid("use_exponential_sigmas", true, "cannot be combined with use_karras_sigmas");
         if ((UseKarrasSigmas || UseExponentialSigmas) && Sampler is SamplerKind.Ddim or SamplerKind.Ddpm or SamplerKind.EulerAncestral)
             throw Unsupported(UseKarrasSigmas ? "use_karras_sigmas" : "use_exponential_sigmas", "true", $"{ClassName} has no such sigma plan");
-        if (UseExponentialSigmas && Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.UniPc)
+        if (UseExponentialSigmas && Sampler is SamplerKind.DpmSolverMultistep)
             throw Unsupported("use_exponential_sigmas", "true", $"exponential sigmas are not supported for {ClassName}");
         if (Sampler == SamplerKind.Ddpm && Prediction == Prediction.FlowVelocity) throw Unsupported("prediction_type", "flow_prediction", "DDPM cannot use flow prediction");
 
@@ -600,13 +615,20 @@ public sealed class DiffusersSchedulerConfig
             sig = KarrasNoPin(steps, lo, hi, KarrasRho);
             ts = sig.Select(s => Math.Round(Tables.SigmaToT(s))).ToArray();
         }
+        else if (UseExponentialSigmas)
+        {
+            // UniPC: log-uniform over the whole table; its timesteps are truncated to integers (astype int64), not rounded.
+            double lo = Tables.Sigmas[0], hi = Tables.Sigmas[^1];
+            sig = ExponentialNoPin(steps, lo, hi);
+            ts = sig.Select(s => Math.Truncate(Tables.SigmaToT(s))).ToArray();
+        }
         else
         {
             ts = DiscreteTimesteps.IntegerDropLast(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset, lastTimestep);
             sig = ts.Select(Tables.Interp).ToArray();
         }
         double last = FinalSigmasType == FinalSigmasType.Zero ? 0.0
-            : Sampler == SamplerKind.UniPc && UseKarrasSigmas ? sig[^1]
+            : Sampler == SamplerKind.UniPc && (UseKarrasSigmas || UseExponentialSigmas) ? sig[^1]
             : Math.Sqrt((1 - AlphasCumprod[0]) / AlphasCumprod[0]);
         return VeSchedule(sig, ts, last);
     }

@@ -289,6 +289,37 @@ public class DiffusersSchedulerConfigTests
     }
 
     [Fact]
+    public void UniPcExponentialSigmasSpanTheWholeTable()
+    {
+        var c = Cfg("UniPCMultistepScheduler", "\"use_exponential_sigmas\": true, \"final_sigmas_type\": \"sigma_min\"");
+        var s = c.CreateSchedule(10);
+        var sig = c.Sigmas(s);
+        var ac = c.AlphasCumprod;
+        double hi = Math.Sqrt((1 - ac[999]) / ac[999]), lo = Math.Sqrt((1 - ac[0]) / ac[0]);
+        for (int i = 0; i < 10; i++)
+        {
+            double e = Math.Exp(Math.Log(hi) + i / 9.0 * (Math.Log(lo) - Math.Log(hi)));
+            Assert.True(Math.Abs(sig[i] - e) <= 1e-6 * e, $"sigma {i}: {sig[i]} vs {e}");
+        }
+        Assert.Equal(sig[9], sig[10]); // sigma_min: the plan's own last sigma
+        Assert.All(c.Timesteps(s), t => Assert.Equal(Math.Floor(t), t));
+    }
+
+    [Theory]
+    [InlineData("{\"_class_name\": \"EulerDiscreteScheduler\", \"use_karras_sigmas\": true, \"beta_schedule\": \"scaled_linear\", \"beta_start\": 0.00085, \"beta_end\": 0.012}")]
+    [InlineData("{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\", \"shift\": 3.0}")]
+    public void JsonRoundTrips(string json)
+    {
+        var a = DiffusersSchedulerConfig.Parse(json);
+        var b = DiffusersSchedulerConfig.Parse(a.ToJson());
+        Assert.Equal(a.ClassName, b.ClassName);
+        Assert.Equal(a.Timesteps(a.CreateSchedule(12)), b.Timesteps(b.CreateSchedule(12)));
+        var noName = DiffusersSchedulerConfig.FromJson(System.Text.Json.JsonDocument.Parse("{\"shift\": 2.0}").RootElement, "FlowMatchEulerDiscreteScheduler");
+        Assert.Contains("\"_class_name\":\"FlowMatchEulerDiscreteScheduler\"", noName.ToJson());
+        Assert.Equal(2.0, DiffusersSchedulerConfig.Parse(noName.ToJson()).Shift);
+    }
+
+    [Fact]
     public void TrainedBetasAreUsed()
     {
         var betas = GenerativePaths.Paths.BetaSchedules.Linear(50, 0.001, 0.05);
