@@ -66,3 +66,33 @@ public class CustomSamplerExampleTests
         Assert.InRange(order, 1.8, 2.3);
     }
 }
+
+public class QuickStartExampleTests
+{
+    [Fact]
+    public void QuickStartRuns()
+    {
+        // The quick start of docs/sampler-guide.md, verbatim but for the console output.
+        var config = GenerativePaths.Configs.DiffusersSchedulerConfig.Parse("""
+            {"_class_name": "DDIMScheduler", "beta_schedule": "scaled_linear", "beta_start": 0.00085,
+             "beta_end": 0.012, "steps_offset": 1, "set_alpha_to_one": false}
+            """);
+        var schedule = config.CreateSchedule(25);
+        var mixture = GaussianMixture.Isotropic([0.5, 0.5], [[-2.0, 0.0], [2.0, 1.0]], [0.3, 0.5]);
+        var model = new GaussianMixtureModel<float>(mixture, config.Prediction, ModelTimeMaps.DiscreteVariancePreserving(config.AlphasCumprod));
+        using var x = BatchTensor<float>.Allocate(16, 2);
+        new GenerativePaths.Noise.PhiloxNoise(seed: 1).Fill(x, stream: 1_000_000);
+        var steps = new List<int>();
+        var result = SamplingLoop.Run(model, x, schedule, new DpmSolverPlusPlus2MSampler(), noise: null,
+            new SamplingOptions<float> { OnStep = (i, t, xi, x0hat) => steps.Add(i) });
+        Assert.Equal(25, result.Statistics.ModelEvaluations);
+        Assert.Equal(Enumerable.Range(0, 25), steps);
+        // Every sample lands near one of the two modes (within a few component standard deviations).
+        for (int b = 0; b < 16; b++)
+        {
+            var r = x.Row(b);
+            double d0 = Math.Sqrt((r[0] + 2) * (r[0] + 2) + r[1] * r[1]), d1 = Math.Sqrt((r[0] - 2) * (r[0] - 2) + (r[1] - 1) * (r[1] - 1));
+            Assert.True(Math.Min(d0 / 0.3, d1 / 0.5) < 5, $"sample {b} = ({r[0]}, {r[1]}) is far from both modes");
+        }
+    }
+}
