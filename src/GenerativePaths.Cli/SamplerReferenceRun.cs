@@ -23,7 +23,7 @@ internal sealed class RecordingModel(IGenerativeModel<double> inner) : IGenerati
 }
 
 /// <summary>What a sampler reference run produced, before comparison.</summary>
-internal sealed record SamplerRunResult(double[][] Final, List<double[][]> Trajectory, List<double> ModelCallTimes, long Nfe);
+internal sealed record SamplerRunResult(double[][] Final, List<double[][]> Trajectory, List<double> ModelCallTimes, long Nfe, int NoiseUsed, int NoiseRecorded);
 
 /// <summary>Shared parts of the diffusers and k-diffusion reference runners.</summary>
 internal static class SamplerReferenceRun
@@ -42,7 +42,7 @@ internal static class SamplerReferenceRun
         => root.TryGetProperty("noise", out var n) && n.ValueKind == JsonValueKind.Array ? n.EnumerateArray().Select(Matrix).ToList() : [];
 
     /// <summary>Runs the sampler; <paramref name="outputScale"/> scales the path state after each step (point i+1) to the peer's coordinates.</summary>
-    public static SamplerRunResult Run(IGenerativeModel<double> model, double[][] start, StepSchedule schedule, Sampler sampler, NoiseSource noise,
+    public static SamplerRunResult Run(IGenerativeModel<double> model, double[][] start, StepSchedule schedule, Sampler sampler, ReplayNoise noise,
         bool trajectoryBeforeEachStep, Func<int, double> outputScale, Paths.NoisePath? velocityPath = null)
     {
         var recorder = new RecordingModel(model);
@@ -58,7 +58,8 @@ internal static class SamplerReferenceRun
             },
         };
         var result = SamplingLoop.Run(new SamplerState<double>(recorder, schedule, x, noise, velocityPath: velocityPath), sampler, options);
-        return new SamplerRunResult(Scaled(x, outputScale(schedule.StepCount)), trajectory, recorder.Times, result.Statistics.ModelEvaluations);
+        return new SamplerRunResult(Scaled(x, outputScale(schedule.StepCount)), trajectory, recorder.Times, result.Statistics.ModelEvaluations,
+            noise.Consumed, noise.Consumed + noise.Remaining);
     }
 
     private static double[][] Scaled(BatchTensor<double> x, double scale)
@@ -69,7 +70,9 @@ internal static class SamplerReferenceRun
     {
         var expected = Matrix(root.GetProperty("x_final"));
         double diff = MaxAbs(expected, run.Final);
-        var report = new List<string> { $"{name}: {samplerDescription}, {run.Nfe} model evaluations" };
+        var report = new List<string> { $"{name}: {samplerDescription}, {run.Nfe} model evaluations, {run.NoiseUsed} of {run.NoiseRecorded} recorded noise tensors used" };
+        // The peer's noise must be consumed exactly as recorded; a leftover tensor means the draws are out of step.
+        if (run.NoiseUsed != run.NoiseRecorded) diff = double.NaN;
         if (root.TryGetProperty(callTimesField, out var ct))
         {
             var peer = Doubles(ct);
