@@ -22,7 +22,7 @@ public enum DpmSolverSecondOrder
 /// <c>x0hat_prev</c> at the previous point, <c>r = h_prev / h</c>:
 /// midpoint <c>D = (1 + 1/(2r)) x0hat - (1/(2r)) x0hat_prev</c>; Heun variant
 /// <c>x' = (sigma'/sigma) x + alpha' (1 - e^{-h}) x0hat + alpha' ((e^{-h} - 1)/h + 1) (x0hat - x0hat_prev) / r</c>.</para>
-/// <para>First order on the first step, on a step to <c>sigma' = 0</c> (where it returns <c>alpha' x0hat</c>) and, with
+/// <para>First order on the first step, after a zero-length step, on a step to <c>sigma' = 0</c> (where it returns <c>alpha' x0hat</c>) and, with
 /// <see cref="LowerOrderFinal"/>, on the last step of schedules of fewer than 15 steps (diffusers' rule).
 /// <c>e^{-h} = (alpha sigma') / (alpha' sigma)</c> is computed as that ratio, so <c>alpha = 0</c> and <c>sigma' = 0</c> are exact.</para>
 /// <para>History: the denoised estimate of each step is kept in the state's history slot <c>step mod 2</c>.</para>
@@ -67,13 +67,20 @@ public sealed class DpmSolverPlusPlus2MSampler : Sampler
         double ofX = to.Sigma / from.Sigma, ofD = to.Alpha * (1 - expMinusH);
         bool lastStep = index == schedule.StepCount - 1;
         bool firstOrder = !hasPrevious || to.Sigma == 0 || (LowerOrderFinal && lastStep && schedule.StepCount < 15);
+        double h = 0, r = 0;
+        if (!firstOrder)
+        {
+            h = LogSnr(to) - LogSnr(from);
+            r = (LogSnr(from) - LogSnr(schedule[index - 1])) / h;
+            // A zero-length previous step (r = 0) carries no slope information; r = infinity (a start at alpha = 0)
+            // makes the correction vanish: both are first-order steps.
+            firstOrder = !(r > 0) || double.IsInfinity(r);
+        }
         if (firstOrder)
         {
             state.Combine(x, ofX, x, ofD, current);
             return;
         }
-        var prevPoint = schedule[index - 1];
-        double h = LogSnr(to) - LogSnr(from), r = (LogSnr(from) - LogSnr(prevPoint)) / h;
         var previous = state.History((index - 1) & 1);
         double ofDiff = SecondOrder == DpmSolverSecondOrder.Midpoint
             ? ofD / (2 * r)

@@ -39,6 +39,7 @@ public abstract class Sampler
     protected static bool StepFromCleanPoint<T>(SamplerState<T> state, SchedulePoint from, SchedulePoint to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (from.Sigma != 0) return false;
+        if (state.TrackDenoised) state.Combine(state.Denoised, 1 / from.Alpha, state.X); // x = alpha x0 exactly here
         state.Combine(state.X, to.Alpha / from.Alpha, state.X);
         return true;
     }
