@@ -35,7 +35,8 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <param name="x">The initial state in the path's coordinates (<c>x = alpha x0 + sigma eps</c> at the first point); overwritten with the sample.</param>
     /// <param name="noise">The noise source of stochastic samplers (stream = step index); null for deterministic runs.</param>
     /// <param name="sampleIds">Each row's identity for the noise source (default <c>0 .. B-1</c>); lets a split batch draw the same noise.</param>
-    /// <param name="velocityPath">The path whose time a flow-velocity model differentiates (default: the schedule's path).</param>
+    /// <param name="velocityPath">The path whose time a flow-velocity model differentiates. Default: the schedule's path, except that a
+    /// <see cref="RectifiedFlowPath"/> with a time shift is replaced by the unshifted one (flow models predict <c>d x / d sigma = eps - x0</c>).</param>
     public SamplerState(IGenerativeModel<T> model, StepSchedule schedule, BatchTensor<T> x, NoiseSource? noise = null, ReadOnlySpan<long> sampleIds = default, NoisePath? velocityPath = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -47,7 +48,8 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         Schedule = schedule;
         X = x;
         Noise = noise;
-        VelocityPath = velocityPath ?? schedule.Path;
+        // A flow model's velocity is d/dsigma of (1 - sigma) x0 + sigma eps whatever time warp (shift) the path uses.
+        VelocityPath = velocityPath ?? (schedule.Path is RectifiedFlowPath ? new RectifiedFlowPath() : schedule.Path);
         _sampleShape = x.SampleShape.ToArray();
         _sampleIds = new long[x.BatchSize];
         for (int b = 0; b < _sampleIds.Length; b++) _sampleIds[b] = sampleIds.IsEmpty ? b : sampleIds[b];

@@ -3,6 +3,7 @@ using GenerativePaths.Models;
 using GenerativePaths.Noise;
 using GenerativePaths.Paths;
 using GenerativePaths.Samplers;
+using GenerativePaths.Schedules;
 using GenerativePaths.Tensors;
 using Xunit;
 using static GenerativePaths.Tests.Samplers.SamplerTestSupport;
@@ -40,5 +41,24 @@ public class SamplersOnImportedSchedulesTests
             SamplingLoop.Run(state, sampler);
             Assert.True(TensorReductions.IsFinite<double>(x.Span), $"{sampler.Name} on {className} {json}");
         }
+    }
+}
+
+public class FlowVelocityDefaultsTests
+{
+    [Fact]
+    public void ShiftedFlowPathUsesTheUnshiftedVelocityByDefault()
+    {
+        // A plan on a shifted rectified-flow path: path time t, flow sigma u = shift(t). The model predicts eps - x0 = dx/du,
+        // not dx/dt, so the default velocity path must be the unshifted one.
+        var path = new RectifiedFlowPath(FlowTimeShift.Static(3.0), modelTimeScale: 1000);
+        var schedule = new StepSchedule(path, Linspace(1.0, 0.0, 9).Select(t => new SchedulePoint(path.Alpha(t), path.Sigma(t), path.ModelTime(t))));
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.FlowVelocity, ModelTimeMaps.RectifiedFlow(1000));
+        using var a = Normals(2, 4, 6);
+        SamplingLoop.Run(model, a, schedule, new HeunSampler());
+        // The same run with an x0-predicting model of the same mixture: the conversion is exact, so the results agree.
+        using var c = Normals(2, 4, 6);
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.RectifiedFlow(1000)), c, schedule, new HeunSampler());
+        for (int i = 0; i < a.Length; i++) Assert.Equal(c.Span[i], a.Span[i], 9);
     }
 }
