@@ -1,10 +1,106 @@
 using System.Text.Json;
+using GenerativePaths.Configs;
+using GenerativePaths.Models;
+using GenerativePaths.Noise;
+using GenerativePaths.Paths;
+using GenerativePaths.Samplers;
+using GenerativePaths.Schedules;
 
 namespace GenerativePaths.Cli;
 
-/// <summary>Runs the Diffusers reference cases of <c>shared/reference</c>.</summary>
+/// <summary>
+/// Runs the diffusers reference cases of <c>shared/reference</c>: the case's <c>scheduler_config.json</c> fields are imported by
+/// <see cref="DiffusersSchedulerConfig"/> into a path, a step schedule and a sampler; the model is the exact Gaussian-mixture
+/// model on the case's own <c>alphas_cumprod</c> (or the rectified flow at <c>t = 1000 sigma</c>); noise is replayed.
+/// </summary>
 internal static class DiffusersReference
 {
     public static ReferenceOutcome Run(string name, JsonElement root)
-        => ReferenceOutcome.NotSupported("the Diffusers cases are not implemented yet.");
+    {
+        // The class is named by the case's "peer" ("diffusers <version> <ClassName>") when the config lacks _class_name.
+        string? className = root.TryGetProperty("peer", out var peer) ? peer.GetString()?.Split(' ').LastOrDefault() : null;
+        DiffusersSchedulerConfig config;
+        try
+        {
+            config = DiffusersSchedulerConfig.FromJson(root.GetProperty("config"), className);
+        }
+        catch (DiffusersConfigException e) when (e.IsUnsupported)
+        {
+            return ReferenceOutcome.NotSupported($"the configuration of '{name}' names something the library does not support: {e.Message}");
+        }
+        catch (DiffusersConfigException e)
+        {
+            throw new CommandLineException($"the configuration of '{name}' is invalid: {e.Message}");
+        }
+        int steps = root.GetProperty("set_timesteps").GetProperty("num_inference_steps").GetInt32();
+        var kwargs = root.TryGetProperty("step_kwargs", out var k) ? k : default;
+        double Arg(string key, double fallback) => kwargs.ValueKind == JsonValueKind.Object && kwargs.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
+
+        Sampler? sampler = config.Sampler switch
+        {
+            SamplerKind.Ddim => new DdimSampler(Arg("eta", 0), alwaysDrawNoise: true),
+            SamplerKind.Ddpm => config.VarianceType switch
+            {
+                DdpmVarianceType.FixedSmall => new DdpmSampler(DdpmVariance.FixedSmall),
+                DdpmVarianceType.FixedLarge => new DdpmSampler(DdpmVariance.FixedLarge),
+                _ => null,
+            },
+            SamplerKind.Euler => new EulerSampler(Arg("s_churn", 0), Arg("s_tmin", 0), Arg("s_tmax", double.PositiveInfinity), Arg("s_noise", 1)),
+            SamplerKind.EulerAncestral => new EulerAncestralSampler(alwaysDrawNoise: true),
+            SamplerKind.Heun => new HeunSampler(),
+            SamplerKind.DpmSolverMultistep when config.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && config.SolverOrder == 2 && config.SolverType is SolverType.Midpoint or SolverType.Heun
+                => new DpmSolverPlusPlus2MSampler(config.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint, config.LowerOrderFinal),
+            SamplerKind.FlowMatchEuler => new FlowMatchEulerSampler(config.StochasticSampling, alwaysDrawNoise: true),
+            _ => null,
+        };
+        if (sampler is null)
+            return ReferenceOutcome.NotSupported($"the diffusers scheduler {config.ClassName} ({Describe(config)}) has no sampler in the library yet.");
+
+        var schedule = Deduplicate(config.CreateSchedule(steps));
+        var mixture = SamplerReferenceRun.Mixture(root);
+        IGenerativeModel<double> model;
+        NoisePath? velocityPath = null;
+        if (config.Prediction == Prediction.FlowVelocity)
+        {
+            model = new GaussianMixtureModel<double>(mixture, Prediction.FlowVelocity, ModelTimeMaps.RectifiedFlow(config.NumTrainTimesteps));
+            velocityPath = new RectifiedFlowPath(); // the model's velocity is d/dsigma of x = (1 - sigma) x0 + sigma eps
+        }
+        else
+        {
+            var map = ModelTimeMaps.DiscreteVariancePreserving(SamplerReferenceRun.Doubles(root.GetProperty("alphas_cumprod")));
+            model = new GaussianMixtureModel<double>(mixture, config.Prediction, map);
+            if (config.Thresholding)
+                model = new ThresholdingModel<double>(model, map, ThresholdingKind.Dynamic, ratio: config.DynamicThresholdingRatio, maxValue: config.SampleMaxValue);
+            else if (config.ClipSample)
+                model = new ThresholdingModel<double>(model, map, ThresholdingKind.Clip, clipRange: config.ClipSampleRange);
+        }
+
+        bool ve = config.Coordinates == SampleCoordinates.VarianceExploding;
+        double scale = config.InitNoiseSigma(schedule) * (ve ? schedule[0].Alpha : 1.0);
+        var start = SamplerReferenceRun.Matrix(root.GetProperty("x_init")).Select(r => r.Select(v => v * scale).ToArray()).ToArray();
+        var run = SamplerReferenceRun.Run(model, start, schedule, sampler, new ReplayNoise(SamplerReferenceRun.Tape(root)),
+            trajectoryBeforeEachStep: false, i => ve ? 1.0 / schedule[i].Alpha : 1.0, velocityPath);
+        // diffusers' Heun records the predictor and the corrector of each step; our states are the corrector's (and the final Euler step).
+        Func<int, int>? peerIndex = config.Sampler == SamplerKind.Heun ? i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i : null;
+        return SamplerReferenceRun.Outcome(name, root, run, "model_call_timesteps", "trajectory", $"diffusers {config.ClassName} via {sampler.Name} ({schedule.StepCount} steps)", peerIndex);
+    }
+
+    private static string Describe(DiffusersSchedulerConfig c) => c.Sampler switch
+    {
+        SamplerKind.Lms => "LMS",
+        SamplerKind.UniPc => "UniPC",
+        SamplerKind.KDpm2 => "KDPM2",
+        SamplerKind.Ddpm => $"DDPM variance {c.VarianceType}",
+        SamplerKind.DpmSolverMultistep => $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}",
+        _ => c.Sampler.ToString(),
+    };
+
+    /// <summary>diffusers' Heun lists every interior point twice (one model call each); the sampler visits each point once.</summary>
+    private static StepSchedule Deduplicate(StepSchedule s)
+    {
+        var kept = new List<SchedulePoint>();
+        foreach (var p in s.Points)
+            if (kept.Count == 0 || kept[^1] != p) kept.Add(p);
+        return kept.Count == s.Points.Length ? s : new StepSchedule(s.Path, kept);
+    }
 }

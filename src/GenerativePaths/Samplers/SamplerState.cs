@@ -1,0 +1,190 @@
+using System.Numerics;
+using GenerativePaths.Models;
+using GenerativePaths.Noise;
+using GenerativePaths.Paths;
+using GenerativePaths.Schedules;
+using GenerativePaths.Tensors;
+
+namespace GenerativePaths.Samplers;
+
+/// <summary>
+/// The caller-owned state of a sampling run: the current sample <see cref="X"/>, the model and schedule, the model-output,
+/// scratch and history buffers, per-sample coefficient buffers, the noise source and the evaluation count.
+/// Samplers are stateless; everything that changes during a run lives here, so one sampler object can serve many runs and threads.
+/// </summary>
+/// <remarks>
+/// <para>Every buffer is allocated once (scratch and history on first use), so steps after the first allocate nothing.
+/// The state may be reused for another run of the same shape with <see cref="Reset"/>.</para>
+/// <para>A model evaluation writes the raw prediction <c>p</c> and the per-sample coefficients of the denoised estimate
+/// <c>x0hat = c_x x + c_p p</c> (<see cref="PredictionConversion"/>), so a sampler can fuse the conversion into its update.</para>
+/// </remarks>
+public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int ScratchCount = 4, HistoryCount = 2, CoefficientCount = 6;
+    private readonly BatchTensor<T>?[] _scratch = new BatchTensor<T>?[ScratchCount];
+    private readonly BatchTensor<T>?[] _history = new BatchTensor<T>?[HistoryCount];
+    private readonly T[][] _coefficients;
+    private readonly double[] _modelTimes;
+    private readonly long[] _sampleIds;
+    private readonly int[] _sampleShape;
+    private BatchTensor<T>? _denoised;
+
+    /// <summary>Creates the state of a run that advances <paramref name="x"/> in place.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="schedule">The points to visit.</param>
+    /// <param name="x">The initial state in the path's coordinates (<c>x = alpha x0 + sigma eps</c> at the first point); overwritten with the sample.</param>
+    /// <param name="noise">The noise source of stochastic samplers (stream = step index); null for deterministic runs.</param>
+    /// <param name="sampleIds">Each row's identity for the noise source (default <c>0 .. B-1</c>); lets a split batch draw the same noise.</param>
+    /// <param name="velocityPath">The path whose time a flow-velocity model differentiates. Default: the schedule's path, except that a
+    /// <see cref="RectifiedFlowPath"/> with a time shift is replaced by the unshifted one (flow models predict <c>d x / d sigma = eps - x0</c>).</param>
+    public SamplerState(IGenerativeModel<T> model, StepSchedule schedule, BatchTensor<T> x, NoiseSource? noise = null, ReadOnlySpan<long> sampleIds = default, NoisePath? velocityPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(x);
+        if (!sampleIds.IsEmpty && sampleIds.Length != x.BatchSize)
+            throw new ArgumentException($"{sampleIds.Length} sample ids for a batch of {x.BatchSize}.", nameof(sampleIds));
+        Model = model;
+        Schedule = schedule;
+        X = x;
+        Noise = noise;
+        // A flow model's velocity is d/dsigma of (1 - sigma) x0 + sigma eps whatever time warp (shift) the path uses.
+        VelocityPath = velocityPath ?? (schedule.Path is RectifiedFlowPath ? new RectifiedFlowPath() : schedule.Path);
+        _sampleShape = x.SampleShape.ToArray();
+        _sampleIds = new long[x.BatchSize];
+        for (int b = 0; b < _sampleIds.Length; b++) _sampleIds[b] = sampleIds.IsEmpty ? b : sampleIds[b];
+        _coefficients = new T[CoefficientCount][];
+        for (int k = 0; k < CoefficientCount; k++) _coefficients[k] = new T[x.BatchSize];
+        _modelTimes = new double[x.BatchSize];
+        ModelOutput = BatchTensor<T>.Allocate(x.BatchSize, _sampleShape);
+        SecondOutput = BatchTensor<T>.Allocate(x.BatchSize, _sampleShape);
+    }
+
+    /// <summary>The model.</summary>
+    public IGenerativeModel<T> Model { get; }
+
+    /// <summary>The schedule.</summary>
+    public StepSchedule Schedule { get; }
+
+    /// <summary>The current sample, advanced in place by each step.</summary>
+    public BatchTensor<T> X { get; }
+
+    /// <summary>The noise source (null for a deterministic run).</summary>
+    public NoiseSource? Noise { get; }
+
+    /// <summary>The path whose time derivative defines a flow-velocity prediction.</summary>
+    public NoisePath VelocityPath { get; }
+
+    /// <summary>Number of samples.</summary>
+    public int BatchSize => X.BatchSize;
+
+    /// <summary>The sample ids handed to the noise source.</summary>
+    public ReadOnlySpan<long> SampleIds => _sampleIds;
+
+    /// <summary>Model evaluations so far (one per batched call).</summary>
+    public long ModelEvaluations { get; private set; }
+
+    /// <summary>The step being taken (set by <see cref="BeginStep"/>); reported by errors.</summary>
+    public int StepIndex { get; private set; }
+
+    /// <summary>The primary model-output buffer.</summary>
+    public BatchTensor<T> ModelOutput { get; }
+
+    /// <summary>A second model-output buffer (for samplers that evaluate twice per step).</summary>
+    public BatchTensor<T> SecondOutput { get; }
+
+    /// <summary>When true, the first evaluation of each step also writes its denoised estimate to <see cref="Denoised"/> (for callbacks).</summary>
+    public bool TrackDenoised { get; set; }
+
+    /// <summary>The denoised estimate of the current step's first evaluation; valid when <see cref="TrackDenoised"/> is set.</summary>
+    public BatchTensor<T> Denoised => _denoised ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
+
+    /// <summary>The step index whose denoised estimate <see cref="History(int)"/> holds in slot <c>step % 2</c>, or -1; kept by multistep samplers.</summary>
+    public int LastHistoryStep { get; set; } = -1;
+
+    private bool _firstEvaluationOfStep;
+
+    /// <summary>Marks the start of step <paramref name="index"/> (the driver calls this).</summary>
+    public void BeginStep(int index)
+    {
+        StepIndex = index;
+        _firstEvaluationOfStep = true;
+    }
+
+    /// <summary>Prepares the state for a new run from the current contents of <see cref="X"/>: clears the history and the evaluation count.</summary>
+    public void Reset()
+    {
+        ModelEvaluations = 0;
+        LastHistoryStep = -1;
+        StepIndex = 0;
+    }
+
+    /// <summary>Scratch tensor <paramref name="k"/> (0..3), allocated on first use.</summary>
+    public BatchTensor<T> Scratch(int k) => _scratch[k] ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
+
+    /// <summary>History tensor <paramref name="k"/> (0..1), allocated on first use.</summary>
+    public BatchTensor<T> History(int k) => _history[k] ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
+
+    /// <summary>
+    /// Calls the model on <paramref name="x"/> at <paramref name="point"/>, writes its raw prediction to <paramref name="output"/>,
+    /// checks it is finite and returns the coefficients of the denoised estimate <c>x0hat = ofState * x + ofOutput * output</c>.
+    /// </summary>
+    /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
+    /// <exception cref="InvalidOperationException">The denoised estimate is undefined at the point (e.g. an epsilon model at alpha = 0, or any model but x0 at sigma = 0).</exception>
+    public (double OfState, double OfOutput) Evaluate(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output)
+    {
+        Array.Fill(_modelTimes, point.ModelTime);
+        Model.Evaluate(x, _modelTimes, output);
+        ModelEvaluations++;
+        if (!FiniteCheck.AllFinite<T>(output.Span))
+            throw new NonFiniteModelOutputException(StepIndex, point.ModelTime, TensorReductions.FirstNonFiniteSample(output));
+        var level = new NoiseLevel(point.Alpha, point.Sigma);
+        if (Model.Prediction == Prediction.FlowVelocity)
+        {
+            double t = VelocityPath.TimeFromLogSnr(point.LogSnr);
+            level = level with { AlphaRate = VelocityPath.AlphaDerivative(t), SigmaRate = VelocityPath.SigmaDerivative(t) };
+        }
+        if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Sample, level, out double cx, out double cp))
+            throw new InvalidOperationException($"Step {StepIndex}: a {Model.Prediction} model gives no denoised estimate at alpha = {point.Alpha}, sigma = {point.Sigma} (model time {point.ModelTime}). " +
+                (point.Alpha == 0 ? "A schedule starting at alpha = 0 (zero terminal SNR) needs a v-, x0- or flow-prediction model." : "Samplers do not evaluate models at sigma = 0."));
+        if (TrackDenoised && _firstEvaluationOfStep)
+            Combine(Denoised, cx, x, cp, output);
+        _firstEvaluationOfStep = false;
+        return (cx, cp);
+    }
+
+    /// <summary>Fills <paramref name="destination"/> with standard normals for stream <paramref name="stream"/> from <see cref="Noise"/>.</summary>
+    /// <exception cref="InvalidOperationException">No noise source was given.</exception>
+    public void DrawNoise(long stream, BatchTensor<T> destination)
+    {
+        if (Noise is null) throw new InvalidOperationException($"Step {StepIndex}: this sampler is stochastic and needs a noise source, but none was given.");
+        Noise.Fill(destination, stream, _sampleIds);
+    }
+
+    private Span<T> Coefficient(int k, double value)
+    {
+        var c = _coefficients[k];
+        Array.Fill(c, T.CreateTruncating(value));
+        return c;
+    }
+
+    /// <summary><c>destination = c0 x0</c> per sample (one pass).</summary>
+    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0)
+        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0);
+
+    /// <summary><c>destination = c0 x0 + c1 x1</c> per sample (one pass).</summary>
+    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1)
+        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1);
+
+    /// <summary><c>destination = c0 x0 + c1 x1 + c2 x2</c> per sample (one pass).</summary>
+    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2)
+        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1, Coefficient(2, c2), x2);
+
+    /// <summary><c>destination = sum_j c_j x_j</c>, four terms, per sample (one pass).</summary>
+    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3)
+        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1, Coefficient(2, c2), x2, Coefficient(3, c3), x3);
+
+    /// <summary><c>destination = sum_j c_j x_j</c>, five terms, per sample (one pass).</summary>
+    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3, double c4, BatchTensor<T> x4)
+        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1, Coefficient(2, c2), x2, Coefficient(3, c3), x3, Coefficient(4, c4), x4);
+}

@@ -1,0 +1,80 @@
+using System.Numerics;
+using GenerativePaths.Models;
+using GenerativePaths.Noise;
+using GenerativePaths.Schedules;
+using GenerativePaths.Tensors;
+
+namespace GenerativePaths.Samplers;
+
+/// <summary>Called after each step with the step index, the model time of the step's starting point, the sample after the step and the step's denoised estimate.</summary>
+/// <remarks>The tensors belong to the run: read them during the call, do not keep them.</remarks>
+public delegate void SamplingStepCallback<T>(int stepIndex, double modelTime, BatchTensor<T> x, BatchTensor<T> denoised)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>What a run did.</summary>
+/// <param name="Steps">Steps taken.</param>
+/// <param name="ModelEvaluations">Batched model calls.</param>
+public readonly record struct SamplingStatistics(int Steps, long ModelEvaluations);
+
+/// <summary>The result of a run: the sample (the state tensor the run advanced in place) and its statistics.</summary>
+/// <param name="Sample">The final sample.</param>
+/// <param name="Statistics">Steps and model evaluations.</param>
+public readonly record struct SamplingResult<T>(BatchTensor<T> Sample, SamplingStatistics Statistics) where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>Optional parts of a run.</summary>
+public sealed class SamplingOptions<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Called after each step (the denoised estimate is then also materialised, one extra pass per step).</summary>
+    public SamplingStepCallback<T>? OnStep { get; init; }
+
+    /// <summary>Receives the number of completed steps.</summary>
+    public IProgress<int>? Progress { get; init; }
+
+    /// <summary>Checked before each step.</summary>
+    public CancellationToken CancellationToken { get; init; }
+}
+
+/// <summary>
+/// The driver: runs a sampler over a schedule, from the given initial state to the sample, with a per-step callback, progress
+/// and cancellation. It advances by index, so repeated model times in a schedule are harmless.
+/// </summary>
+/// <remarks>
+/// <para>The initial state is in the path's coordinates at the first point, e.g. <c>sigma_0 z</c> (or <c>alpha_0 x0 + sigma_0 z</c> for
+/// image-to-image); it is overwritten with the sample. Steps after the first allocate nothing; reuse a
+/// <see cref="SamplerState{T}"/> with <see cref="Run{T}(SamplerState{T}, Sampler, SamplingOptions{T}?)"/> for runs that allocate nothing at all.</para>
+/// </remarks>
+public static class SamplingLoop
+{
+    /// <summary>Samples: advances <paramref name="x"/> in place through <paramref name="schedule"/> with <paramref name="sampler"/>.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="x">The initial state; overwritten with the sample.</param>
+    /// <param name="schedule">The points to visit.</param>
+    /// <param name="sampler">The step rule.</param>
+    /// <param name="noise">The noise of stochastic samplers (stream = step index).</param>
+    /// <param name="options">Callback, progress, cancellation.</param>
+    /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
+    /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
+    public static SamplingResult<T> Run<T>(IGenerativeModel<T> model, BatchTensor<T> x, StepSchedule schedule, Sampler sampler, NoiseSource? noise = null, SamplingOptions<T>? options = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Run(new SamplerState<T>(model, schedule, x, noise), sampler, options);
+
+    /// <summary>Samples with a caller-owned <paramref name="state"/>, from the current contents of its <see cref="SamplerState{T}.X"/>.</summary>
+    public static SamplingResult<T> Run<T>(SamplerState<T> state, Sampler sampler, SamplingOptions<T>? options = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(sampler);
+        state.Reset();
+        state.TrackDenoised = options?.OnStep is not null;
+        int steps = state.Schedule.StepCount;
+        for (int i = 0; i < steps; i++)
+        {
+            options?.CancellationToken.ThrowIfCancellationRequested();
+            state.BeginStep(i);
+            sampler.Step(state, i);
+            options?.OnStep?.Invoke(i, state.Schedule[i].ModelTime, state.X, state.Denoised);
+            options?.Progress?.Report(i + 1);
+        }
+        return new SamplingResult<T>(state.X, new SamplingStatistics(steps, state.ModelEvaluations));
+    }
+}
