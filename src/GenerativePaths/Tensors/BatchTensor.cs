@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace GenerativePaths.Tensors;
@@ -70,6 +71,29 @@ public sealed class BatchTensor<T> : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             return _memory;
         }
+    }
+
+    /// <summary>A <see cref="TensorSpan{T}"/> of shape <c>[batch, ...sampleShape]</c> over this tensor's elements, without a copy.</summary>
+    /// <remarks>For passing the batch to <c>System.Numerics.Tensors</c> operations that take tensor spans.</remarks>
+    public TensorSpan<T> AsTensorSpan()
+    {
+        Span<nint> lengths = stackalloc nint[1 + _sampleShape.Length];
+        FillLengths(lengths);
+        return new TensorSpan<T>(Span, lengths, default);
+    }
+
+    /// <summary>A read-only <see cref="ReadOnlyTensorSpan{T}"/> of shape <c>[batch, ...sampleShape]</c>, without a copy.</summary>
+    public ReadOnlyTensorSpan<T> AsReadOnlyTensorSpan()
+    {
+        Span<nint> lengths = stackalloc nint[1 + _sampleShape.Length];
+        FillLengths(lengths);
+        return new ReadOnlyTensorSpan<T>((ReadOnlySpan<T>)Span, lengths, default);
+    }
+
+    private void FillLengths(Span<nint> lengths)
+    {
+        lengths[0] = BatchSize;
+        for (int i = 0; i < _sampleShape.Length; i++) lengths[i + 1] = _sampleShape[i];
     }
 
     /// <summary>The elements of sample <paramref name="index"/>.</summary>

@@ -12,6 +12,16 @@ namespace GenerativePaths.Tensors;
 /// <para>Each element is computed as <c>((c0*x0 + c1*x1) + c2*x2) + ...</c> with separate multiplies
 /// and adds (no fused multiply-add), so the result is bit-identical for every SIMD width and for the
 /// scalar fallback.</para>
+/// <para>The loops follow the pattern of <c>TensorPrimitives</c> in dotnet/runtime: the widest hardware
+/// vector that fits (512, then 256, then 128 bits, then a scalar loop), the tail handled by one last vector
+/// that overlaps the previous one and is computed before anything is stored (which keeps in-place calls
+/// correct), and one loop per term count with no test of the count inside it. Calls of at least
+/// <see cref="TensorCore.ParallelThreshold"/> elements are split across cores, with identical results.</para>
+/// <para>Related one-pass updates that <c>System.Numerics.Tensors.TensorPrimitives</c> already provides are
+/// not duplicated here: scale <c>y = a x</c> is <c>TensorPrimitives.Multiply(x, a, y)</c>, axpy
+/// <c>y = a x + y</c> is <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>, lerp is
+/// <c>TensorPrimitives.Lerp</c>. Axpby <c>y = a x + b y</c> (no single primitive) is the two-term
+/// <c>LinearCombination(y, a, x, b, y)</c>, and every per-sample variant is the per-sample overload.</para>
 /// </remarks>
 public static partial class TensorKernels
 {
