@@ -43,35 +43,55 @@ public static partial class TensorReductions
         public static double Fold(double acc, double partial) => acc + partial;
     }
 
+    /// <summary>Eight double accumulator lanes.</summary>
+    [InlineArray(8)]
+    internal struct Lanes8
+    {
+        private double _lane0;
+    }
+
     /// <summary>Sum of the terms of one chunk: eight double lanes, combined pairwise.</summary>
     internal static double ChunkSum<TTerms>(in TTerms t, nint start, nint length) where TTerms : unmanaged, ITerms<TTerms>
     {
         int bytes = TTerms.IsVectorizable ? SimdWidth.Bytes : 0;
+        var lanes = new Lanes8();
         nint j = 0;
-        Span<double> lanes = stackalloc double[8];
-        if (bytes >= 32 && length >= 8)
-        {
-            var a = Vector256<double>.Zero; var b = Vector256<double>.Zero;
-            for (; j + 8 <= length; j += 8)
-            {
-                t.Terms(start + j, out Vector256<double> lo, out Vector256<double> hi);
-                a += lo; b += hi;
-            }
-            a.CopyTo(lanes); b.CopyTo(lanes.Slice(4));
-        }
-        else if (bytes >= 16 && length >= 8)
-        {
-            var a = Vector128<double>.Zero; var b = Vector128<double>.Zero; var c = Vector128<double>.Zero; var d = Vector128<double>.Zero;
-            for (; j + 8 <= length; j += 8)
-            {
-                t.Terms(start + j, out Vector128<double> q0, out Vector128<double> q1, out Vector128<double> q2, out Vector128<double> q3);
-                a += q0; b += q1; c += q2; d += q3;
-            }
-            a.CopyTo(lanes); b.CopyTo(lanes.Slice(2)); c.CopyTo(lanes.Slice(4)); d.CopyTo(lanes.Slice(6));
-        }
-        else lanes.Clear();
+        if (bytes >= 32 && length >= 8) j = Accumulate256(t, start, length, ref lanes);
+        else if (bytes >= 16 && length >= 8) j = Accumulate128(t, start, length, ref lanes);
         for (; j < length; j++) lanes[(int)(j & 7)] += t.Term(start + j);
         return CombineLanes(lanes);
+    }
+
+    /// <summary>Whole groups of eight terms into lanes 0..3 and 4..7 of two 256-bit accumulators; returns the count done.</summary>
+    private static nint Accumulate256<TTerms>(in TTerms t, nint start, nint length, ref Lanes8 lanes) where TTerms : unmanaged, ITerms<TTerms>
+    {
+        var terms = t;
+        var a = Vector256<double>.Zero; var b = Vector256<double>.Zero;
+        nint j = 0;
+        for (; j + 8 <= length; j += 8)
+        {
+            terms.Terms(start + j, out Vector256<double> lo, out Vector256<double> hi);
+            a += lo; b += hi;
+        }
+        Span<double> l = lanes;
+        a.CopyTo(l); b.CopyTo(l.Slice(4));
+        return j;
+    }
+
+    /// <summary>Whole groups of eight terms into four 128-bit accumulators; returns the count done.</summary>
+    private static nint Accumulate128<TTerms>(in TTerms t, nint start, nint length, ref Lanes8 lanes) where TTerms : unmanaged, ITerms<TTerms>
+    {
+        var terms = t;
+        var a = Vector128<double>.Zero; var b = Vector128<double>.Zero; var c = Vector128<double>.Zero; var d = Vector128<double>.Zero;
+        nint j = 0;
+        for (; j + 8 <= length; j += 8)
+        {
+            terms.Terms(start + j, out Vector128<double> q0, out Vector128<double> q1, out Vector128<double> q2, out Vector128<double> q3);
+            a += q0; b += q1; c += q2; d += q3;
+        }
+        Span<double> l = lanes;
+        a.CopyTo(l); b.CopyTo(l.Slice(2)); c.CopyTo(l.Slice(4)); d.CopyTo(l.Slice(6));
+        return j;
     }
 
     private static bool IsVectorType<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double);
@@ -106,13 +126,16 @@ public static partial class TensorReductions
         private readonly T* _x = x, _y = y;
         public static bool IsVectorizable => IsVectorType<T>();
         public DotTerms<T> At(nint rowStart) => new(_x + rowStart, _y + rowStart);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public double Term(nint i) => double.CreateTruncating(_x[i]) * double.CreateTruncating(_y[i]);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Terms(nint i, out Vector256<double> lo, out Vector256<double> hi)
         {
             Load8(_x, i, out Vector256<double> xl, out Vector256<double> xh);
             Load8(_y, i, out Vector256<double> yl, out Vector256<double> yh);
             lo = xl * yl; hi = xh * yh;
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Terms(nint i, out Vector128<double> q0, out Vector128<double> q1, out Vector128<double> q2, out Vector128<double> q3)
         {
             Load8(_x, i, out Vector128<double> x0, out Vector128<double> x1, out Vector128<double> x2, out Vector128<double> x3);
@@ -128,12 +151,14 @@ public static partial class TensorReductions
         private readonly double _atol = atol, _rtol = rtol;
         public static bool IsVectorizable => IsVectorType<T>();
         public ErrorTerms<T> At(nint rowStart) => new(_e + rowStart, _a + rowStart, _b + rowStart, _atol, _rtol);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public double Term(nint i)
         {
             double scale = _atol + _rtol * Math.Max(Math.Abs(double.CreateTruncating(_a[i])), Math.Abs(double.CreateTruncating(_b[i])));
             double r = double.CreateTruncating(_e[i]) / scale;
             return r * r;
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Terms(nint i, out Vector256<double> lo, out Vector256<double> hi)
         {
             Load8(_e, i, out Vector256<double> el, out Vector256<double> eh);
@@ -143,6 +168,7 @@ public static partial class TensorReductions
             lo = Square256(el / (atol + rtol * Vector256.Max(Vector256.Abs(al), Vector256.Abs(bl))));
             hi = Square256(eh / (atol + rtol * Vector256.Max(Vector256.Abs(ah), Vector256.Abs(bh))));
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Terms(nint i, out Vector128<double> q0, out Vector128<double> q1, out Vector128<double> q2, out Vector128<double> q3)
         {
             Load8(_e, i, out Vector128<double> e0, out Vector128<double> e1, out Vector128<double> e2, out Vector128<double> e3);
@@ -164,12 +190,14 @@ public static partial class TensorReductions
         private readonly double _rtol = rtol;
         public static bool IsVectorizable => IsVectorType<T>();
         public ErrorTermsPerComponent<T> At(nint rowStart) => new(_e + rowStart, _a + rowStart, _b + rowStart, _atol, _rtol);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public double Term(nint i)
         {
             double scale = _atol[i] + _rtol * Math.Max(Math.Abs(double.CreateTruncating(_a[i])), Math.Abs(double.CreateTruncating(_b[i])));
             double r = double.CreateTruncating(_e[i]) / scale;
             return r * r;
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Terms(nint i, out Vector256<double> lo, out Vector256<double> hi)
         {
             Load8(_e, i, out Vector256<double> el, out Vector256<double> eh);
@@ -179,6 +207,7 @@ public static partial class TensorReductions
             lo = Square256(el / (Vector256.Load(_atol + i) + rtol * Vector256.Max(Vector256.Abs(al), Vector256.Abs(bl))));
             hi = Square256(eh / (Vector256.Load(_atol + i + 4) + rtol * Vector256.Max(Vector256.Abs(ah), Vector256.Abs(bh))));
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Terms(nint i, out Vector128<double> q0, out Vector128<double> q1, out Vector128<double> q2, out Vector128<double> q3)
         {
             Load8(_e, i, out Vector128<double> e0, out Vector128<double> e1, out Vector128<double> e2, out Vector128<double> e3);
@@ -193,7 +222,9 @@ public static partial class TensorReductions
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> Square256(Vector256<double> r) => r * r;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<double> Square128(Vector128<double> r) => r * r;
 
     /// <summary>Max-abs of a chunk; folded with a NaN-propagating max.</summary>

@@ -109,6 +109,20 @@ public class PhiloxTests
     }
 
     [Fact]
+    public void DefaultIdsAreTheRowIndicesForSmallAndLargeBatches()
+    {
+        foreach (int batch in new[] { 1, 256, 257, 600 })
+        {
+            using var implicitIds = BatchTensor<float>.Allocate(batch, 9);
+            using var explicitIds = BatchTensor<float>.Allocate(batch, 9);
+            var noise = new PhiloxNoise(77);
+            noise.Fill(implicitIds, 4);
+            noise.Fill(explicitIds, 4, [.. Enumerable.Range(0, batch).Select(i => (long)i)]);
+            Assert.True(implicitIds.Span.SequenceEqual(explicitIds.Span), $"batch {batch}");
+        }
+    }
+
+    [Fact]
     public void BadSampleIdsThrow()
     {
         using var t = BatchTensor<double>.Allocate(2, 3);
