@@ -46,6 +46,25 @@ public static class TensorCore
         }
     }
 
+    private static long s_nonTemporalThreshold = 8L << 20;
+
+    /// <summary>
+    /// Output size in bytes from which the linear combinations write with non-temporal (streaming) stores.
+    /// Default 8 MiB: such outputs rarely stay in cache until their next use, and streaming stores save the
+    /// read of each destination line before it is written. <see cref="long.MaxValue"/> turns them off.
+    /// </summary>
+    /// <remarks>Results are the same either way; only the memory traffic differs.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public static long NonTemporalThreshold
+    {
+        get => Volatile.Read(ref s_nonTemporalThreshold);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Volatile.Write(ref s_nonTemporalThreshold, value);
+        }
+    }
+
     /// <summary>The widest SIMD vector, in bits, the kernels use on this machine (512, 256, 128), or 0 for the scalar loop.</summary>
     public static int VectorBits => SimdWidth.Bytes * 8;
 

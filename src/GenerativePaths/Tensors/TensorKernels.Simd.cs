@@ -20,6 +20,7 @@ public static partial class TensorKernels
         public T* P0, P1, P2, P3, P4, P5;
         public T C0, C1, C2, C3, C4, C5;
         public nint Length, RowLength;
+        public bool NonTemporal;
     }
 
     /// <summary>A term count fixed at compile time.</summary>
@@ -49,6 +50,7 @@ public static partial class TensorKernels
     private static unsafe void Split<T, TN>(ref CombineArgs<T> a, bool perSample)
         where T : unmanaged, IFloatingPointIeee754<T> where TN : struct, ITermCount
     {
+        a.NonTemporal = (long)a.Length * Unsafe.SizeOf<T>() >= TensorCore.NonTemporalThreshold;
         int chunks = (int)((a.Length + ParallelChunk - 1) / ParallelChunk);
         int degree = TensorCore.DegreeFor(a.Length, chunks);
         if (degree <= 1)
@@ -108,6 +110,13 @@ public static partial class TensorKernels
         else RunScalar<T, TN>(a, start, n);
     }
 
+    /// <summary>Orders the non-temporal stores before what follows (they are weakly ordered on x86).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFence()
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.StoreFence();
+    }
+
     private static unsafe void RunScalar<T, TN>(in CombineArgs<T> a, nint start, nint n)
         where T : unmanaged, IFloatingPointIeee754<T> where TN : struct, ITermCount
     {
@@ -137,6 +146,19 @@ public static partial class TensorKernels
         nint end = n - w;
         // The last (possibly overlapping) vector is computed before anything is stored, so in-place calls are safe.
         Vector512<T> last = At512<T, TN>(end, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5);
+        if (a.NonTemporal && n >= 2 * w)
+        {
+            // Large outputs: non-temporal stores from the first aligned element (no read-for-ownership of the
+            // destination); the unaligned head and the tail are computed first and stored last, so in place stays safe.
+            Vector512<T> first = At512<T, TN>(0, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5);
+            nint j = (nint)(((64 - ((nuint)d & (64 - 1))) & (64 - 1)) / (nuint)sizeof(T));
+            for (; j + w <= n; j += w)
+                At512<T, TN>(j, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5).StoreAlignedNonTemporal(d + j);
+            StoreFence();
+            first.Store(d);
+            last.Store(d + end);
+            return;
+        }
         nint i = 0;
         for (; i + 4 * w <= end; i += 4 * w)
         {
@@ -177,6 +199,19 @@ public static partial class TensorKernels
         nint end = n - w;
         // The last (possibly overlapping) vector is computed before anything is stored, so in-place calls are safe.
         Vector256<T> last = At256<T, TN>(end, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5);
+        if (a.NonTemporal && n >= 2 * w)
+        {
+            // Large outputs: non-temporal stores from the first aligned element (no read-for-ownership of the
+            // destination); the unaligned head and the tail are computed first and stored last, so in place stays safe.
+            Vector256<T> first = At256<T, TN>(0, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5);
+            nint j = (nint)(((32 - ((nuint)d & (32 - 1))) & (32 - 1)) / (nuint)sizeof(T));
+            for (; j + w <= n; j += w)
+                At256<T, TN>(j, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5).StoreAlignedNonTemporal(d + j);
+            StoreFence();
+            first.Store(d);
+            last.Store(d + end);
+            return;
+        }
         nint i = 0;
         for (; i + 4 * w <= end; i += 4 * w)
         {
@@ -217,6 +252,19 @@ public static partial class TensorKernels
         nint end = n - w;
         // The last (possibly overlapping) vector is computed before anything is stored, so in-place calls are safe.
         Vector128<T> last = At128<T, TN>(end, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5);
+        if (a.NonTemporal && n >= 2 * w)
+        {
+            // Large outputs: non-temporal stores from the first aligned element (no read-for-ownership of the
+            // destination); the unaligned head and the tail are computed first and stored last, so in place stays safe.
+            Vector128<T> first = At128<T, TN>(0, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5);
+            nint j = (nint)(((16 - ((nuint)d & (16 - 1))) & (16 - 1)) / (nuint)sizeof(T));
+            for (; j + w <= n; j += w)
+                At128<T, TN>(j, x0, x1, x2, x3, x4, x5, c0, c1, c2, c3, c4, c5).StoreAlignedNonTemporal(d + j);
+            StoreFence();
+            first.Store(d);
+            last.Store(d + end);
+            return;
+        }
         nint i = 0;
         for (; i + 4 * w <= end; i += 4 * w)
         {

@@ -236,6 +236,48 @@ public class LinearCombinationWidthAndThreadTests
     }
 
     [Fact]
+    public void NonTemporalStoresGiveTheSameBitsForEveryLengthWidthAndOffset()
+    {
+        var rng = new Random(10);
+        foreach (int n in TestData.Lengths(large: false).Concat([1021, 70_001]))
+        {
+            var x = new float[6][];
+            for (int j = 0; j < 6; j++) x[j] = TestData.Uniform<float>(rng, n + 16);
+            var c = TestData.Uniform<float>(rng, 6, 2.0);
+            foreach (int w in TensorSettings.Widths)
+            {
+                if (w == 64 && n > 2000) continue;
+                foreach (int k in new[] { 1, 3, 6 })
+                    foreach (int offset in new[] { 0, 1, 3 })
+                    {
+                        // Offsets move the destination off vector alignment, so the unaligned head is exercised.
+                        var inputs = x.Select(a => a.AsSpan(offset, n).ToArray()).ToArray();
+                        var plain = new float[n + 16];
+                        var streamed = new float[n + 16];
+                        using (TensorSettings.Use(width: w)) TestData.Combine<float>(plain.AsSpan(offset, n), c, inputs, k);
+                        using (TensorSettings.Use(width: w, nonTemporal: 1)) TestData.Combine<float>(streamed.AsSpan(offset, n), c, inputs, k);
+                        TestData.AssertSameBits<float>(plain, streamed, $"n={n}, width {w}, k={k}, offset {offset}");
+                        // In place with streaming stores.
+                        var y = new float[n + 16];
+                        inputs[0].CopyTo(y, offset);
+                        var xs = (float[][])inputs.Clone();
+                        using (TensorSettings.Use(width: w, nonTemporal: 1))
+                        {
+                            var ys = y.AsSpan(offset, n);
+                            switch (k)
+                            {
+                                case 1: TensorKernels.LinearCombination(ys, c[0], ys); break;
+                                case 3: TensorKernels.LinearCombination(ys, c[0], ys, c[1], xs[1], c[2], xs[2]); break;
+                                default: TensorKernels.LinearCombination(ys, c[0], ys, c[1], xs[1], c[2], xs[2], c[3], xs[3], c[4], xs[4], c[5], xs[5]); break;
+                            }
+                        }
+                        TestData.AssertSameBits<float>(plain, y, $"in place, n={n}, width {w}, k={k}, offset {offset}");
+                    }
+            }
+        }
+    }
+
+    [Fact]
     public void ParallelThresholdLowOrHighGivesTheSameBits()
     {
         var rng = new Random(8);
@@ -256,7 +298,7 @@ public class LinearCombinationWidthAndThreadTests
                 var y = (float[])x[0].Clone();
                 var xs = (float[][])x.Clone();
                 xs[0] = y;
-                using (TensorSettings.Use(threshold: 1, degree: 4)) TestData.Combine<float>(y, c, xs, k);
+                using (TensorSettings.Use(threshold: 1, degree: 4, nonTemporal: 1)) TestData.Combine<float>(y, c, xs, k);
                 TestData.AssertSameBits<float>(serial, y, $"n={n}, k={k}, in place");
             }
         }

@@ -15,9 +15,12 @@ public sealed class TensorSettingsCollection
 internal sealed class TensorSettings : IDisposable
 {
     private readonly int _width, _threshold, _degree;
+    private readonly long _nonTemporal;
 
-    private TensorSettings(int width, int threshold, int degree)
+    private TensorSettings(int width, int threshold, int degree, long nonTemporal)
     {
+        _nonTemporal = TensorCore.NonTemporalThreshold;
+        TensorCore.NonTemporalThreshold = nonTemporal;
         _width = SimdWidth.Forced;
         _threshold = TensorCore.ParallelThreshold;
         _degree = TensorCore.MaxDegreeOfParallelism;
@@ -29,14 +32,15 @@ internal sealed class TensorSettings : IDisposable
     /// <summary>Width codes: 0 automatic, 64/32/16 bytes forced (emulated where the hardware lacks it), -1 scalar.</summary>
     public static readonly int[] Widths = [0, 64, 32, 16, -1];
 
-    public static TensorSettings Use(int width = 0, int threshold = int.MaxValue, int degree = 4)
-        => new(width, threshold, degree);
+    public static TensorSettings Use(int width = 0, int threshold = int.MaxValue, int degree = 4, long nonTemporal = long.MaxValue)
+        => new(width, threshold, degree, nonTemporal);
 
     public void Dispose()
     {
         SimdWidth.Forced = _width;
         TensorCore.ParallelThreshold = _threshold;
         TensorCore.MaxDegreeOfParallelism = _degree;
+        TensorCore.NonTemporalThreshold = _nonTemporal;
     }
 }
 
