@@ -12,7 +12,8 @@ namespace GenerativePaths.Tensors;
 /// <c>i mod 8</c>; lanes are combined pairwise, <c>((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7))</c>, and
 /// chunk partials are added in chunk order, starting from 0. Per-sample reductions chunk each row from
 /// its own start. The result is therefore bit-identical for every SIMD width (the vector loops hold the
-/// eight lanes in one 512-bit, two 256-bit or four 128-bit accumulators) and every thread count (chunks
+/// eight lanes in two 256-bit or four 128-bit accumulators; with 512-bit vectors available the 256-bit loop
+/// is used, max-abs and the finite check use 512-bit vectors) and every thread count (chunks
 /// are the unit of parallel work; see <see cref="TensorCore.ParallelThreshold"/>).</para>
 /// <para>Max-abs and the finite checks do not depend on order. The finite check multiplies every element by
 /// zero and sums the products in the element type, which stays zero unless an element is NaN or infinite:
