@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using GenerativePaths.Tensors;
 
@@ -24,6 +25,7 @@ public abstract class NoiseSource
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Fills <paramref name="destination"/> with the noise of samples <c>0 .. BatchSize-1</c> for <paramref name="stream"/>.</summary>
+    /// <remarks>Row <c>b</c> gets sample id <c>b</c>. The ids live on the stack (up to 256 rows) or in a pooled array, so the call does not allocate.</remarks>
     public void Fill<T>(BatchTensor<T> destination, long stream) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -36,9 +38,17 @@ public abstract class NoiseSource
         }
         else
         {
-            var ids = new long[destination.BatchSize];
-            for (int i = 0; i < ids.Length; i++) ids[i] = i;
-            Fill(destination, stream, ids);
+            long[] rented = ArrayPool<long>.Shared.Rent(destination.BatchSize);
+            try
+            {
+                var ids = rented.AsSpan(0, destination.BatchSize);
+                for (int i = 0; i < ids.Length; i++) ids[i] = i;
+                Fill(destination, stream, ids);
+            }
+            finally
+            {
+                ArrayPool<long>.Shared.Return(rented);
+            }
         }
     }
 

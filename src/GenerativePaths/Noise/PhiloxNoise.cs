@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using GenerativePaths.Tensors;
 
 namespace GenerativePaths.Noise;
@@ -10,13 +11,20 @@ namespace GenerativePaths.Noise;
 /// <remarks>
 /// <para>Element <c>e</c> of sample <c>s</c> in stream <c>k</c> comes from block <c>j = e / 4</c>:
 /// <c>(x0, x1, x2, x3) = Philox(counter = (j, s, lo(k), hi(k)), key = (lo(seed_s), hi(seed_s)))</c>.
-/// Each pair of words gives two normals by the Box–Muller transform,
+/// Each pair of words gives two normals by the Box–Muller transform (Box and Muller, 1958),
 /// <c>u = (x + 1/2) 2^-32</c>, <c>r = sqrt(-2 ln u_a)</c>, <c>z = (r cos 2 pi u_b, r sin 2 pi u_b)</c>,
-/// computed in double; float destinations receive the double value rounded.</para>
+/// computed in double; float destinations receive the double value rounded. Element <c>e</c> is
+/// <c>z</c> number <c>e mod 4</c> of its block, in the order <c>(x0,x1) -> z0, z1</c>, <c>(x2,x3) -> z2, z3</c>.</para>
 /// <para><c>seed_s</c> is the single seed, or with per-sample seeds <c>seeds[s]</c>.</para>
+/// <para>Large requests (at least <see cref="TensorCore.ParallelThreshold"/> elements) are split across
+/// cores; since every value is a pure function of its coordinates, the result is the same.</para>
+/// <para>The generator is scalar: the Philox rounds are cheap next to the logarithm and sine/cosine of
+/// the Box–Muller transform, and vectorising those would need one portable implementation shared by
+/// the scalar and vector paths to keep the values identical on every instruction set.</para>
 /// </remarks>
 public sealed class PhiloxNoise : NoiseSource
 {
+    private const int Chunk = 16384;
     private readonly ulong _seed;
     private readonly ulong[]? _seeds;
 
@@ -32,47 +40,106 @@ public sealed class PhiloxNoise : NoiseSource
     }
 
     /// <inheritdoc/>
-    public override void Fill<T>(BatchTensor<T> destination, long stream, ReadOnlySpan<long> sampleIds)
+    /// <exception cref="ArgumentOutOfRangeException">A sample id exceeds <see cref="uint.MaxValue"/>, or has no per-sample seed.</exception>
+    public override unsafe void Fill<T>(BatchTensor<T> destination, long stream, ReadOnlySpan<long> sampleIds)
     {
         CheckArguments(destination, sampleIds);
-        for (int b = 0; b < destination.BatchSize; b++)
+        for (int b = 0; b < sampleIds.Length; b++)
         {
             long id = sampleIds[b];
             if (id > uint.MaxValue)
                 throw new ArgumentOutOfRangeException(nameof(sampleIds), id, $"Sample id at row {b} exceeds {uint.MaxValue}.");
-            ulong seed = _seed;
-            if (_seeds is not null)
-            {
-                if (id >= _seeds.Length)
-                    throw new ArgumentOutOfRangeException(nameof(sampleIds), id, $"Sample id at row {b} has no seed: {_seeds.Length} per-sample seeds were given.");
-                seed = _seeds[id];
-            }
-            FillRow(destination.Row(b), seed, (uint)id, (ulong)stream);
+            if (_seeds is not null && id >= _seeds.Length)
+                throw new ArgumentOutOfRangeException(nameof(sampleIds), id, $"Sample id at row {b} has no seed: {_seeds.Length} per-sample seeds were given.");
         }
+        int row = destination.RowLength, batch = destination.BatchSize;
+        if (destination.Length == 0) return;
+        int chunksPerRow = (row + Chunk - 1) / Chunk;
+        long units = (long)batch * chunksPerRow;
+        int degree = units > int.MaxValue ? 1 : TensorCore.DegreeFor(destination.Length, (int)units);
+        if (degree <= 1)
+        {
+            for (int b = 0; b < batch; b++)
+                FillRow(destination.Row(b), SeedOf(sampleIds[b]), (uint)sampleIds[b], (ulong)stream);
+            return;
+        }
+        fixed (T* d = destination.Span) fixed (long* ids = sampleIds) fixed (ulong* seeds = _seeds)
+        {
+            var state = new FillState<T> { D = d, Ids = ids, Seeds = seeds, Seed = _seed, Stream = (ulong)stream, Row = row, ChunksPerRow = chunksPerRow };
+            ParallelJob.Run(&FillChunk<T>, &state, (int)units, degree);
+        }
+    }
+
+    private ulong SeedOf(long id) => _seeds is null ? _seed : _seeds[id];
+
+    private unsafe struct FillState<T> where T : unmanaged
+    {
+        public T* D;
+        public long* Ids;
+        public ulong* Seeds;
+        public ulong Seed, Stream;
+        public int Row, ChunksPerRow;
+    }
+
+    private static unsafe void FillChunk<T>(void* state, int unit) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var s = ref *(FillState<T>*)state;
+        int b = unit / s.ChunksPerRow, first = unit % s.ChunksPerRow * Chunk;
+        long id = s.Ids[b];
+        ulong seed = s.Seeds is null ? s.Seed : s.Seeds[id];
+        var span = new Span<T>(s.D + (nint)b * s.Row + first, Math.Min(Chunk, s.Row - first));
+        FillRange(span, first, seed, (uint)id, s.Stream);
     }
 
     /// <summary>Fills one sample's elements with its normals.</summary>
+    /// <remarks>Element <c>e</c> of <paramref name="row"/> receives the value of element <c>e</c> of sample <paramref name="sampleId"/> in <paramref name="stream"/>.</remarks>
     public static void FillRow<T>(Span<T> row, ulong seed, uint sampleId, ulong stream) where T : unmanaged, IFloatingPointIeee754<T>
+        => FillRange(row, 0, seed, sampleId, stream);
+
+    /// <summary>Fills <paramref name="destination"/> with elements <c>first .. first + destination.Length - 1</c> of one sample's noise.</summary>
+    /// <remarks>Any window of a sample's elements can be generated on its own, with the same values as <see cref="FillRow{T}"/> gives there.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="first"/> is negative.</exception>
+    public static void FillRange<T>(Span<T> destination, int first, ulong seed, uint sampleId, ulong stream) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
         uint k0 = (uint)seed, k1 = (uint)(seed >> 32), s0 = (uint)stream, s1 = (uint)(stream >> 32);
-        for (int e = 0; e < row.Length; e += 4)
+        int o = 0, n = destination.Length;
+        Span<double> z = stackalloc double[4];
+        // A leading partial block when the window starts inside one.
+        int lane = first & 3;
+        uint block = (uint)(first >> 2);
+        while (o < n)
         {
-            var (x0, x1, x2, x3) = Philox.Generate((uint)(e >> 2), sampleId, s0, s1, k0, k1);
-            var (z0, z1) = BoxMuller(x0, x1);
-            var (z2, z3) = BoxMuller(x2, x3);
-            row[e] = T.CreateTruncating(z0);
-            if (e + 1 < row.Length) row[e + 1] = T.CreateTruncating(z1);
-            if (e + 2 < row.Length) row[e + 2] = T.CreateTruncating(z2);
-            if (e + 3 < row.Length) row[e + 3] = T.CreateTruncating(z3);
+            var (x0, x1, x2, x3) = Philox.Generate(block, sampleId, s0, s1, k0, k1);
+            if (lane == 0 && n - o >= 4)
+            {
+                BoxMuller(x0, x1, out double z0, out double z1);
+                BoxMuller(x2, x3, out double z2, out double z3);
+                destination[o] = T.CreateTruncating(z0);
+                destination[o + 1] = T.CreateTruncating(z1);
+                destination[o + 2] = T.CreateTruncating(z2);
+                destination[o + 3] = T.CreateTruncating(z3);
+                o += 4;
+            }
+            else
+            {
+                BoxMuller(x0, x1, out z[0], out z[1]);
+                BoxMuller(x2, x3, out z[2], out z[3]);
+                for (; lane < 4 && o < n; lane++, o++) destination[o] = T.CreateTruncating(z[lane]);
+                lane = 0;
+            }
+            block++;
         }
     }
 
-    private static (double, double) BoxMuller(uint a, uint b)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BoxMuller(uint a, uint b, out double z0, out double z1)
     {
         const double Scale = 1.0 / 4294967296.0;
         double u1 = (a + 0.5) * Scale, u2 = (b + 0.5) * Scale;
         double r = Math.Sqrt(-2.0 * Math.Log(u1));
         var (sin, cos) = Math.SinCos(2.0 * Math.PI * u2);
-        return (r * cos, r * sin);
+        z0 = r * cos;
+        z1 = r * sin;
     }
 }

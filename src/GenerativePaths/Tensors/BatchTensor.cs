@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace GenerativePaths.Tensors;
@@ -70,6 +71,29 @@ public sealed class BatchTensor<T> : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             return _memory;
         }
+    }
+
+    /// <summary>A <see cref="TensorSpan{T}"/> of shape <c>[batch, ...sampleShape]</c> over this tensor's elements, without a copy.</summary>
+    /// <remarks>For passing the batch to <c>System.Numerics.Tensors</c> operations that take tensor spans.</remarks>
+    public TensorSpan<T> AsTensorSpan()
+    {
+        Span<nint> lengths = stackalloc nint[1 + _sampleShape.Length];
+        FillLengths(lengths);
+        return new TensorSpan<T>(Span, lengths, default);
+    }
+
+    /// <summary>A read-only <see cref="ReadOnlyTensorSpan{T}"/> of shape <c>[batch, ...sampleShape]</c>, without a copy.</summary>
+    public ReadOnlyTensorSpan<T> AsReadOnlyTensorSpan()
+    {
+        Span<nint> lengths = stackalloc nint[1 + _sampleShape.Length];
+        FillLengths(lengths);
+        return new ReadOnlyTensorSpan<T>((ReadOnlySpan<T>)Span, lengths, default);
+    }
+
+    private void FillLengths(Span<nint> lengths)
+    {
+        lengths[0] = BatchSize;
+        for (int i = 0; i < _sampleShape.Length; i++) lengths[i + 1] = _sampleShape[i];
     }
 
     /// <summary>The elements of sample <paramref name="index"/>.</summary>
@@ -196,15 +220,25 @@ public sealed class BatchTensor<T> : IDisposable
 /// 64-byte boundary (one AVX-512 vector). The garbage collector frees it once no tensor or span refers to it,
 /// so a span that outlives <see cref="BatchTensor{T}.Dispose"/> never points at freed memory.
 /// </summary>
+/// <remarks>
+/// Successive allocations start at different 64-byte offsets within a 4 KiB page ("cache colouring"):
+/// large tensors of the same size would otherwise all begin at the same page offset, so that element
+/// <c>i</c> of every input and of the output of a multi-input kernel falls into the same cache set and the
+/// same 4 KiB store/load alias class. The cost is at most 4 KiB of padding per tensor.
+/// </remarks>
 internal static class AlignedStorage
 {
+    private static int s_colour;
+
     public static unsafe Memory<T> Allocate<T>(int length) where T : unmanaged
     {
         if (length == 0) return Memory<T>.Empty;
-        int pad = 64 / sizeof(T);
+        // 0..63 lines of 64 bytes, visited in a scattered order (7 is odd, so all 64 colours occur).
+        int colourBytes = ((Interlocked.Increment(ref s_colour) * 7) & 63) * 64;
+        int pad = (64 + colourBytes) / sizeof(T);
         var array = GC.AllocateArray<T>(length + pad, pinned: true);
         nint address = (nint)Unsafe.AsPointer(ref array[0]);
-        int offset = (int)((64 - (address & 63)) & 63) / sizeof(T);
+        int offset = ((int)((64 - (address & 63)) & 63) + colourBytes) / sizeof(T);
         return new Memory<T>(array, offset, length);
     }
 }

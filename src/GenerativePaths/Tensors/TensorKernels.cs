@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace GenerativePaths.Tensors;
 
@@ -14,6 +12,16 @@ namespace GenerativePaths.Tensors;
 /// <para>Each element is computed as <c>((c0*x0 + c1*x1) + c2*x2) + ...</c> with separate multiplies
 /// and adds (no fused multiply-add), so the result is bit-identical for every SIMD width and for the
 /// scalar fallback.</para>
+/// <para>The loops follow the pattern of <c>TensorPrimitives</c> in dotnet/runtime: the widest hardware
+/// vector that fits (512, then 256, then 128 bits, then a scalar loop), the tail handled by one last vector
+/// that overlaps the previous one and is computed before anything is stored (which keeps in-place calls
+/// correct), and one loop per term count with no test of the count inside it. Calls of at least
+/// <see cref="TensorCore.ParallelThreshold"/> elements are split across cores, with identical results.</para>
+/// <para>Related one-pass updates that <c>System.Numerics.Tensors.TensorPrimitives</c> already provides are
+/// not duplicated here: scale <c>y = a x</c> is <c>TensorPrimitives.Multiply(x, a, y)</c>, axpy
+/// <c>y = a x + y</c> is <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>, lerp is
+/// <c>TensorPrimitives.Lerp</c>. Axpby <c>y = a x + b y</c> (no single primitive) is the two-term
+/// <c>LinearCombination(y, a, x, b, y)</c>, and every per-sample variant is the per-sample overload.</para>
 /// </remarks>
 public static partial class TensorKernels
 {
@@ -88,31 +96,31 @@ public static partial class TensorKernels
         where T : unmanaged, IFloatingPointIeee754<T>
         => CombineRows(destination, 6, c0, x0, c1, x1, c2, x2, c3, x3, c4, x4, c5, x5);
 
-    private static void CombineRows<T>(BatchTensor<T> destination, int count,
+    private static unsafe void CombineRows<T>(BatchTensor<T> destination, int count,
         ReadOnlySpan<T> c0, BatchTensor<T>? x0, ReadOnlySpan<T> c1, BatchTensor<T>? x1, ReadOnlySpan<T> c2, BatchTensor<T>? x2,
         ReadOnlySpan<T> c3, BatchTensor<T>? x3, ReadOnlySpan<T> c4, BatchTensor<T>? x4, ReadOnlySpan<T> c5, BatchTensor<T>? x5)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(destination);
-        int batch = destination.BatchSize, row = destination.RowLength;
         CheckTerm(destination, c0, x0, nameof(c0), nameof(x0));
         if (count > 1) CheckTerm(destination, c1, x1, nameof(c1), nameof(x1));
         if (count > 2) CheckTerm(destination, c2, x2, nameof(c2), nameof(x2));
         if (count > 3) CheckTerm(destination, c3, x3, nameof(c3), nameof(x3));
         if (count > 4) CheckTerm(destination, c4, x4, nameof(c4), nameof(x4));
         if (count > 5) CheckTerm(destination, c5, x5, nameof(c5), nameof(x5));
-        Span<T> d = destination.Span;
-        for (int b = 0; b < batch; b++)
+        if (destination.Length == 0) return;
+        fixed (T* d = destination.Span)
+        fixed (T* p0 = x0!.Span) fixed (T* p1 = count > 1 ? x1!.Span : default) fixed (T* p2 = count > 2 ? x2!.Span : default)
+        fixed (T* p3 = count > 3 ? x3!.Span : default) fixed (T* p4 = count > 4 ? x4!.Span : default) fixed (T* p5 = count > 5 ? x5!.Span : default)
+        fixed (T* k0 = c0) fixed (T* k1 = c1) fixed (T* k2 = c2) fixed (T* k3 = c3) fixed (T* k4 = c4) fixed (T* k5 = c5)
         {
-            int o = b * row;
-            var terms = new Terms<T>(count,
-                c0[b], x0!.Span.Slice(o, row),
-                count > 1 ? c1[b] : T.Zero, count > 1 ? x1!.Span.Slice(o, row) : default,
-                count > 2 ? c2[b] : T.Zero, count > 2 ? x2!.Span.Slice(o, row) : default,
-                count > 3 ? c3[b] : T.Zero, count > 3 ? x3!.Span.Slice(o, row) : default,
-                count > 4 ? c4[b] : T.Zero, count > 4 ? x4!.Span.Slice(o, row) : default,
-                count > 5 ? c5[b] : T.Zero, count > 5 ? x5!.Span.Slice(o, row) : default);
-            CombineUnchecked(d.Slice(o, row), terms);
+            var args = new CombineArgs<T>
+            {
+                D = d, X0 = p0, X1 = p1, X2 = p2, X3 = p3, X4 = p4, X5 = p5,
+                P0 = k0, P1 = k1, P2 = k2, P3 = k3, P4 = k4, P5 = k5,
+                Length = destination.Length, RowLength = destination.RowLength,
+            };
+            Dispatch(ref args, count, perSample: true);
         }
     }
 
@@ -123,6 +131,8 @@ public static partial class TensorKernels
         ShapeCheck.SameShape(destination, x, xName);
         ShapeCheck.SameLength(c, destination.BatchSize, cName);
         ShapeCheck.NoPartialOverlap<T>(x.Span, destination.Span, xName);
+        if (c.Overlaps(destination.Span))
+            throw new ArgumentException($"The coefficients '{cName}' (length {c.Length}) overlap the destination {destination.ShapeString}; coefficients must live in separate memory.", cName);
     }
 
     /// <summary>Up to six (coefficient, input) pairs of one linear combination.</summary>
@@ -160,36 +170,20 @@ public static partial class TensorKernels
         ShapeCheck.NoPartialOverlap(x, destination.Slice(0, n), name);
     }
 
-    /// <summary>The kernel proper; lengths and overlaps are already checked.</summary>
-    internal static void CombineUnchecked<T>(Span<T> d, in Terms<T> t) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The kernel proper; lengths and overlaps are already checked and every input has <c>d.Length</c> elements.</summary>
+    internal static unsafe void CombineUnchecked<T>(Span<T> d, in Terms<T> t) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = d.Length;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<T>.Count)
+        if (d.IsEmpty) return;
+        fixed (T* pd = d)
+        fixed (T* p0 = t.X0) fixed (T* p1 = t.X1) fixed (T* p2 = t.X2) fixed (T* p3 = t.X3) fixed (T* p4 = t.X4) fixed (T* p5 = t.X5)
         {
-            int w = Vector<T>.Count;
-            var v0 = new Vector<T>(t.C0); var v1 = new Vector<T>(t.C1); var v2 = new Vector<T>(t.C2);
-            var v3 = new Vector<T>(t.C3); var v4 = new Vector<T>(t.C4); var v5 = new Vector<T>(t.C5);
-            for (; i <= n - w; i += w)
+            var args = new CombineArgs<T>
             {
-                var acc = v0 * new Vector<T>(t.X0.Slice(i, w));
-                if (t.Count > 1) acc += v1 * new Vector<T>(t.X1.Slice(i, w));
-                if (t.Count > 2) acc += v2 * new Vector<T>(t.X2.Slice(i, w));
-                if (t.Count > 3) acc += v3 * new Vector<T>(t.X3.Slice(i, w));
-                if (t.Count > 4) acc += v4 * new Vector<T>(t.X4.Slice(i, w));
-                if (t.Count > 5) acc += v5 * new Vector<T>(t.X5.Slice(i, w));
-                acc.CopyTo(d.Slice(i, w));
-            }
-        }
-        for (; i < n; i++)
-        {
-            T acc = t.C0 * t.X0[i];
-            if (t.Count > 1) acc += t.C1 * t.X1[i];
-            if (t.Count > 2) acc += t.C2 * t.X2[i];
-            if (t.Count > 3) acc += t.C3 * t.X3[i];
-            if (t.Count > 4) acc += t.C4 * t.X4[i];
-            if (t.Count > 5) acc += t.C5 * t.X5[i];
-            d[i] = acc;
+                D = pd, X0 = p0, X1 = p1, X2 = p2, X3 = p3, X4 = p4, X5 = p5,
+                C0 = t.C0, C1 = t.C1, C2 = t.C2, C3 = t.C3, C4 = t.C4, C5 = t.C5,
+                Length = d.Length, RowLength = d.Length,
+            };
+            Dispatch(ref args, t.Count, perSample: false);
         }
     }
 }

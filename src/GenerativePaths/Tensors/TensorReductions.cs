@@ -10,8 +10,14 @@ namespace GenerativePaths.Tensors;
 /// <para>Sums accumulate in <see cref="double"/> in a fixed order that depends only on the length:
 /// element <c>i</c> of a chunk of <see cref="ChunkLength"/> elements goes to accumulator lane
 /// <c>i mod 8</c>; lanes are combined pairwise, <c>((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7))</c>, and
-/// chunk partials are added in chunk order. The result is therefore bit-identical for every SIMD
-/// width and every thread count.</para>
+/// chunk partials are added in chunk order, starting from 0. Per-sample reductions chunk each row from
+/// its own start. The result is therefore bit-identical for every SIMD width (the vector loops hold the
+/// eight lanes in two 256-bit or four 128-bit accumulators; with 512-bit vectors available the 256-bit loop
+/// is used, max-abs and the finite check use 512-bit vectors) and every thread count (chunks
+/// are the unit of parallel work; see <see cref="TensorCore.ParallelThreshold"/>).</para>
+/// <para>Max-abs and the finite checks do not depend on order. The finite check multiplies every element by
+/// zero and sums the products in the element type, which stays zero unless an element is NaN or infinite:
+/// one multiply and one add per element.</para>
 /// </remarks>
 public static partial class TensorReductions
 {
@@ -25,19 +31,24 @@ public static partial class TensorReductions
     /// <remarks>Formula: <c>sqrt( (1/n) sum_i ( e_i / (atol + rtol * max(|a_i|, |b_i|)) )^2 )</c>; 0 for an empty span.</remarks>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A tolerance is negative or both are zero.</exception>
-    public static double ErrorNorm<T>(ReadOnlySpan<T> error, ReadOnlySpan<T> a, ReadOnlySpan<T> b, double atol, double rtol)
+    public static unsafe double ErrorNorm<T>(ReadOnlySpan<T> error, ReadOnlySpan<T> a, ReadOnlySpan<T> b, double atol, double rtol)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckTolerances(atol, rtol);
         ShapeCheck.SameLength(a, error.Length, nameof(a));
         ShapeCheck.SameLength(b, error.Length, nameof(b));
         if (error.Length == 0) return 0;
-        return Math.Sqrt(ScaledSquares(error, a, b, atol, rtol, default) / error.Length);
+        double sum;
+        fixed (T* pe = error) fixed (T* pa = a) fixed (T* pb = b)
+            ReduceRows(new Summed<ErrorTerms<T>>(new ErrorTerms<T>(pe, pa, pb, atol, rtol)), 1, error.Length, &sum);
+        return Math.Sqrt(sum / error.Length);
     }
 
     /// <summary>As <see cref="ErrorNorm{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, double, double)"/> with a per-component absolute tolerance.</summary>
     /// <remarks>Formula: <c>sqrt( (1/n) sum_i ( e_i / (atol_i + rtol * max(|a_i|, |b_i|)) )^2 )</c>.</remarks>
-    public static double ErrorNorm<T>(ReadOnlySpan<T> error, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<double> atol, double rtol)
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A tolerance is negative, or some <c>atol_i</c> and <paramref name="rtol"/> are both zero.</exception>
+    public static unsafe double ErrorNorm<T>(ReadOnlySpan<T> error, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<double> atol, double rtol)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ShapeCheck.SameLength(a, error.Length, nameof(a));
@@ -45,22 +56,51 @@ public static partial class TensorReductions
         ShapeCheck.SameLength(atol, error.Length, nameof(atol));
         CheckTolerances(atol, rtol);
         if (error.Length == 0) return 0;
-        return Math.Sqrt(ScaledSquares(error, a, b, 0, rtol, atol) / error.Length);
+        double sum;
+        fixed (T* pe = error) fixed (T* pa = a) fixed (T* pb = b) fixed (double* pt = atol)
+            ReduceRows(new Summed<ErrorTermsPerComponent<T>>(new ErrorTermsPerComponent<T>(pe, pa, pb, pt, rtol)), 1, error.Length, &sum);
+        return Math.Sqrt(sum / error.Length);
     }
 
     /// <summary>Per-sample scaled RMS error norms: <c>norms[b]</c> is the norm of row <c>b</c>.</summary>
-    /// <remarks>Formula: <c>norms[b] = sqrt( (1/D) sum_i ( e[b,i] / (atol + rtol * max(|a[b,i]|, |b[b,i]|)) )^2 )</c>.</remarks>
-    public static void ErrorNorms<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, double atol, double rtol, Span<double> norms)
+    /// <remarks>Formula: <c>norms[s] = sqrt( (1/D) sum_i ( e[s,i] / (atol + rtol * max(|a[s,i]|, |b[s,i]|)) )^2 )</c>, D the row length; 0 when D = 0.</remarks>
+    /// <exception cref="ArgumentException">A shape differs from <paramref name="error"/>'s, or <paramref name="norms"/> is shorter than the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A tolerance is negative or both are zero.</exception>
+    public static unsafe void ErrorNorms<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, double atol, double rtol, Span<double> norms)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         ShapeCheck.SameShape(error, a, nameof(a));
         ShapeCheck.SameShape(error, b, nameof(b));
         ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
         CheckTolerances(atol, rtol);
         int d = error.RowLength;
-        for (int s = 0; s < error.BatchSize; s++)
-            norms[s] = d == 0 ? 0 : Math.Sqrt(ScaledSquares<T>(error.Row(s), a.Row(s), b.Row(s), atol, rtol, default) / d);
+        fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pn = norms)
+            ReduceRows(new Summed<ErrorTerms<T>>(new ErrorTerms<T>(pe, pa, pb, atol, rtol)), error.BatchSize, d, pn);
+        for (int s = 0; s < error.BatchSize; s++) norms[s] = d == 0 ? 0 : Math.Sqrt(norms[s] / d);
+    }
+
+    /// <summary>Per-sample scaled RMS error norms with a per-component absolute tolerance shared by all samples.</summary>
+    /// <remarks>Formula: <c>norms[s] = sqrt( (1/D) sum_i ( e[s,i] / (atol_i + rtol * max(|a[s,i]|, |b[s,i]|)) )^2 )</c>, <c>atol</c> of length D (the row length).</remarks>
+    /// <exception cref="ArgumentException">A shape differs, <paramref name="atol"/> is not one row long, or <paramref name="norms"/> is shorter than the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A tolerance is negative, or some <c>atol_i</c> and <paramref name="rtol"/> are both zero.</exception>
+    public static unsafe void ErrorNorms<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, ReadOnlySpan<double> atol, double rtol, Span<double> norms)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ShapeCheck.SameShape(error, a, nameof(a));
+        ShapeCheck.SameShape(error, b, nameof(b));
+        ShapeCheck.SameLength(atol, error.RowLength, nameof(atol));
+        ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
+        CheckTolerances(atol, rtol);
+        int d = error.RowLength;
+        fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pt = atol) fixed (double* pn = norms)
+            ReduceRows(new Summed<ErrorTermsPerComponent<T>>(new ErrorTermsPerComponent<T>(pe, pa, pb, pt, rtol)), error.BatchSize, d, pn);
+        for (int s = 0; s < error.BatchSize; s++) norms[s] = d == 0 ? 0 : Math.Sqrt(norms[s] / d);
     }
 
     /// <summary>The sum of squares <c>sum_i x_i^2</c>, accumulated in double.</summary>
@@ -69,20 +109,14 @@ public static partial class TensorReductions
 
     /// <summary>The dot product <c>sum_i x_i y_i</c>, accumulated in double.</summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
-    public static double Dot<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    public static unsafe double Dot<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ShapeCheck.SameLength(y, x.Length, nameof(y));
-        double total = 0;
-        Span<double> lanes = stackalloc double[8];
-        for (int start = 0; start < x.Length; start += ChunkLength)
-        {
-            int len = Math.Min(ChunkLength, x.Length - start);
-            lanes.Clear();
-            var xs = x.Slice(start, len); var ys = y.Slice(start, len);
-            for (int i = 0; i < len; i++) lanes[i & 7] += double.CreateTruncating(xs[i]) * double.CreateTruncating(ys[i]);
-            total += CombineLanes(lanes);
-        }
-        return total;
+        if (x.Length == 0) return 0;
+        double sum;
+        fixed (T* px = x) fixed (T* py = y)
+            ReduceRows(new Summed<DotTerms<T>>(new DotTerms<T>(px, py)), 1, x.Length, &sum);
+        return sum;
     }
 
     /// <summary>Per-sample sums of squares: <c>result[b] = sum_i x[b,i]^2</c>.</summary>
@@ -90,72 +124,70 @@ public static partial class TensorReductions
         => Dot(x, x, result);
 
     /// <summary>Per-sample dot products: <c>result[b] = sum_i x[b,i] y[b,i]</c>.</summary>
-    public static void Dot<T>(BatchTensor<T> x, BatchTensor<T> y, Span<double> result) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <exception cref="ArgumentException">The shapes differ, or <paramref name="result"/> is shorter than the batch.</exception>
+    public static unsafe void Dot<T>(BatchTensor<T> x, BatchTensor<T> y, Span<double> result) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
         ShapeCheck.SameShape(x, y, nameof(y));
         ShapeCheck.Destination(result, x.BatchSize, nameof(result));
-        for (int s = 0; s < x.BatchSize; s++) result[s] = Dot<T>(x.Row(s), y.Row(s));
+        fixed (T* px = x.Span) fixed (T* py = y.Span) fixed (double* pr = result)
+            ReduceRows(new Summed<DotTerms<T>>(new DotTerms<T>(px, py)), x.BatchSize, x.RowLength, pr);
     }
 
     /// <summary>The largest absolute value, <c>max_i |x_i|</c> (0 for an empty span, NaN if any element is NaN).</summary>
-    public static double MaxAbs<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    public static unsafe double MaxAbs<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double m = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double v = Math.Abs(double.CreateTruncating(x[i]));
-            if (double.IsNaN(v)) return double.NaN;
-            if (v > m) m = v;
-        }
+        if (x.Length == 0) return 0;
+        double m;
+        fixed (T* p = x) ReduceRows(new MaxAbsReducer<T>(p), 1, x.Length, &m);
         return m;
     }
 
-    /// <summary>Per-sample max-abs: <c>result[b] = max_i |x[b,i]|</c>.</summary>
-    public static void MaxAbs<T>(BatchTensor<T> x, Span<double> result) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Per-sample max-abs: <c>result[b] = max_i |x[b,i]|</c> (NaN for a row holding a NaN).</summary>
+    /// <exception cref="ArgumentException"><paramref name="result"/> is shorter than the batch.</exception>
+    public static unsafe void MaxAbs<T>(BatchTensor<T> x, Span<double> result) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
         ShapeCheck.Destination(result, x.BatchSize, nameof(result));
-        for (int s = 0; s < x.BatchSize; s++) result[s] = MaxAbs<T>(x.Row(s));
+        fixed (T* p = x.Span) fixed (double* pr = result)
+            ReduceRows(new MaxAbsReducer<T>(p), x.BatchSize, x.RowLength, pr);
     }
 
     /// <summary>True when every element is finite (no NaN, no infinity).</summary>
-    public static bool IsFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    public static unsafe bool IsFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < x.Length; i++)
-            if (!T.IsFinite(x[i])) return false;
-        return true;
+        if (x.Length == 0) return true;
+        double flag;
+        fixed (T* p = x) ReduceRows(new FiniteReducer<T>(p), 1, x.Length, &flag);
+        return flag == 0;
+    }
+
+    /// <summary>Per-sample finite check: <c>result[b]</c> is true when row <c>b</c> holds no NaN and no infinity.</summary>
+    /// <returns>The number of rows that are not finite.</returns>
+    /// <exception cref="ArgumentException"><paramref name="result"/> is shorter than the batch.</exception>
+    public static unsafe int IsFinite<T>(BatchTensor<T> x, Span<bool> result) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ShapeCheck.Destination(result, x.BatchSize, nameof(result));
+        int bad = 0;
+        for (int s = 0; s < x.BatchSize; s++)
+        {
+            result[s] = IsFinite<T>(x.Row(s));
+            if (!result[s]) bad++;
+        }
+        return bad;
     }
 
     /// <summary>The index of the first sample containing a NaN or an infinity, or -1 when all are finite.</summary>
+    /// <remarks>One (possibly parallel) pass over the whole tensor; the rows are searched only when it finds something.</remarks>
     public static int FirstNonFiniteSample<T>(BatchTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
+        if (IsFinite<T>(x.Span)) return -1;
         for (int s = 0; s < x.BatchSize; s++)
             if (!IsFinite<T>(x.Row(s))) return s;
         return -1;
-    }
-
-    private static double ScaledSquares<T>(ReadOnlySpan<T> e, ReadOnlySpan<T> a, ReadOnlySpan<T> b, double atol, double rtol, ReadOnlySpan<double> atolPer)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double total = 0;
-        Span<double> lanes = stackalloc double[8];
-        bool per = !atolPer.IsEmpty;
-        for (int start = 0; start < e.Length; start += ChunkLength)
-        {
-            int len = Math.Min(ChunkLength, e.Length - start);
-            lanes.Clear();
-            for (int i = 0; i < len; i++)
-            {
-                int k = start + i;
-                double scale = (per ? atolPer[k] : atol) + rtol * Math.Max(Math.Abs(double.CreateTruncating(a[k])), Math.Abs(double.CreateTruncating(b[k])));
-                double r = double.CreateTruncating(e[k]) / scale;
-                lanes[i & 7] += r * r;
-            }
-            total += CombineLanes(lanes);
-        }
-        return total;
     }
 
     internal static double CombineLanes(ReadOnlySpan<double> l) => ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
