@@ -224,17 +224,24 @@ public sealed class BatchTensor<T> : IDisposable
 /// Successive allocations start at different 64-byte offsets within a 4 KiB page ("cache colouring"):
 /// large tensors of the same size would otherwise all begin at the same page offset, so that element
 /// <c>i</c> of every input and of the output of a multi-input kernel falls into the same cache set and the
-/// same 4 KiB store/load alias class. The cost is at most 4 KiB of padding per tensor.
+/// same 4 KiB store/load alias class. Only tensors of at least <see cref="ColouringThresholdBytes"/> are
+/// coloured (at most 4 KiB of padding each, under 7% of their size); smaller ones get just the 64-byte
+/// alignment, so a small tensor's allocation does not depend on how many tensors came before it.
 /// </remarks>
 internal static class AlignedStorage
 {
     private static int s_colour;
 
+    /// <summary>Tensors at least this large (in bytes) are cache-coloured.</summary>
+    public const int ColouringThresholdBytes = 64 * 1024;
+
     public static unsafe Memory<T> Allocate<T>(int length) where T : unmanaged
     {
         if (length == 0) return Memory<T>.Empty;
         // 0..63 lines of 64 bytes, visited in a scattered order (7 is odd, so all 64 colours occur).
-        int colourBytes = ((Interlocked.Increment(ref s_colour) * 7) & 63) * 64;
+        int colourBytes = (long)length * sizeof(T) >= ColouringThresholdBytes
+            ? ((Interlocked.Increment(ref s_colour) * 7) & 63) * 64
+            : 0;
         int pad = (64 + colourBytes) / sizeof(T);
         var array = GC.AllocateArray<T>(length + pad, pinned: true);
         nint address = (nint)Unsafe.AsPointer(ref array[0]);

@@ -45,7 +45,7 @@ internal static class SamplerTestSupport
     public static BatchTensor<double> Normals(int batch, int dim, ulong seed)
     {
         var t = BatchTensor<double>.Allocate(batch, dim);
-        new Noise.PhiloxNoise(seed).Fill(t, 1000);
+        new GenerativePaths.Noise.PhiloxNoise(seed).Fill(t, 1000);
         return t;
     }
 

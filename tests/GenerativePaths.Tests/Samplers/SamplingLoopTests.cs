@@ -116,7 +116,7 @@ public class SamplingLoopTests
         var path = new TestCosinePath();
         var schedule = Schedule(path, Linspace(0.99, 0, 21));
         using var x = BatchTensor<float>.Allocate(2, 64);
-        var state = new SamplerState<float>(new FreeModel(), schedule, x, new Noise.PhiloxNoise(1));
+        var state = new SamplerState<float>(new FreeModel(), schedule, x, new GenerativePaths.Noise.PhiloxNoise(1));
         SamplingLoop.Run(state, sampler); // first run: buffers are allocated
         long before = GC.GetAllocatedBytesForCurrentThread();
         SamplingLoop.Run(state, sampler);
@@ -174,8 +174,8 @@ public class RepeatedPointTests
         var model = new GaussianMixtureModel<double>(SamplerTestSupport.Mix, Prediction.Velocity, ModelTimeMaps.Path(path));
         using var a = SamplerTestSupport.Normals(2, 4, 3);
         using var b = a.Clone();
-        SamplingLoop.Run(model, a, SamplerTestSupport.Schedule(path, times), sampler, new Noise.PhiloxNoise(4));
-        SamplingLoop.Run(model, b, SamplerTestSupport.Schedule(path, repeated), sampler, new Noise.PhiloxNoise(4));
+        SamplingLoop.Run(model, a, SamplerTestSupport.Schedule(path, times), sampler, new GenerativePaths.Noise.PhiloxNoise(4));
+        SamplingLoop.Run(model, b, SamplerTestSupport.Schedule(path, repeated), sampler, new GenerativePaths.Noise.PhiloxNoise(4));
         Assert.True(TensorReductions.IsFinite<double>(b.Span));
         if (sampler is DpmSolverPlusPlus2MSampler) return; // the step after the repeat is first order: finite, not identical
         if (k is 3 or 4) return; // stochastic: noise streams follow the step index, which the repeat shifts
