@@ -1,0 +1,215 @@
+using GenerativePaths.Models;
+using GenerativePaths.Noise;
+using GenerativePaths.Paths;
+using GenerativePaths.Samplers;
+using GenerativePaths.Schedules;
+using GenerativePaths.Tensors;
+using Xunit;
+using static GenerativePaths.Tests.Samplers.SamplerTestSupport;
+
+namespace GenerativePaths.Tests.Samplers;
+
+/// <summary>LMS, DPM-Solver-2 and UniPC: convergence orders against an RK4 oracle, exactness of the LMS weights, the ends of the
+/// path, batch splitting and allocation.</summary>
+public class MultistepAndMidpointSamplerTests
+{
+    public static Sampler[] NewSamplers() =>
+    [
+        new LmsSampler(), new LmsSampler(2), new Dpm2Sampler(), new Dpm2Sampler(sChurn: 2.0),
+        new UniPcSampler(), new UniPcSampler(variant: UniPcVariant.Bh1), new UniPcSampler(3, lowerOrderFinal: false),
+        new UniPcSampler(2, disableCorrector: [1, 2]),
+    ];
+
+    public static TheoryData<int> Indices()
+    {
+        var d = new TheoryData<int>();
+        for (int i = 0; i < NewSamplers().Length; i++) d.Add(i);
+        return d;
+    }
+
+    /// <summary>Classical RK4 on dx_ve/ds = (x_ve - D(x_ve; s)) / s through the given sigmas, each interval cut into <paramref name="sub"/> steps.</summary>
+    private static double[][] Rk4Oracle(double[][] start, IReadOnlyList<double> sigmas, int sub)
+    {
+        double[] F(double[] x, double s)
+        {
+            var d = new double[x.Length];
+            Mix.PosteriorMean(x, 1, s, d);
+            return x.Select((v, j) => (v - d[j]) / s).ToArray();
+        }
+        return start.Select(row =>
+        {
+            var x = (double[])row.Clone();
+            for (int i = 0; i + 1 < sigmas.Count; i++)
+                for (int k = 0; k < sub; k++)
+                {
+                    double sa = sigmas[i] * Math.Pow(sigmas[i + 1] / sigmas[i], (double)k / sub);
+                    double sb = sigmas[i] * Math.Pow(sigmas[i + 1] / sigmas[i], (double)(k + 1) / sub);
+                    double h = sb - sa, sm = 0.5 * (sa + sb);
+                    var k1 = F(x, sa);
+                    var k2 = F(x.Select((v, j) => v + 0.5 * h * k1[j]).ToArray(), sm);
+                    var k3 = F(x.Select((v, j) => v + 0.5 * h * k2[j]).ToArray(), sm);
+                    var k4 = F(x.Select((v, j) => v + h * k3[j]).ToArray(), sb);
+                    for (int j = 0; j < x.Length; j++) x[j] += h / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
+                }
+            return x;
+        }).ToArray();
+    }
+
+    /// <summary>Geometric sigmas from 5 to 0.2 in <paramref name="n"/> steps; with <paramref name="gradedStart"/> the first three
+    /// steps are shortened to (h^2) so that a multistep warm-up at lower order does not limit the global order.</summary>
+    private static double[] Sigmas(int n, bool gradedStart)
+    {
+        const double s0 = 5.0, s1 = 0.2;
+        double h = Math.Log(s0 / s1) / n;
+        var logs = new List<double> { Math.Log(s0) };
+        if (gradedStart) for (int k = 1; k <= 3; k++) logs.Add(Math.Log(s0) - k * h * h);
+        double begin = logs[^1];
+        int rest = n;
+        for (int k = 1; k <= rest; k++) logs.Add(begin + (Math.Log(s1) - begin) * k / rest);
+        return logs.Select(Math.Exp).ToArray();
+    }
+
+    private static double ErrorAgainstOracle(Sampler sampler, double[] sigmas)
+    {
+        using var init = Normals(3, 4, 21);
+        var start = init.ToRows().Select(r => r.Select(v => v * sigmas[0]).ToArray()).ToArray();
+        var reference = Rk4Oracle(start, sigmas, 4000 / (sigmas.Length - 1) + 1);
+        var schedule = new StepSchedule(new VarianceExplodingPath(0, sigmas[0]), sigmas.Select(s => new SchedulePoint(1, s, s)));
+        using var x = BatchTensor<double>.FromRows(start);
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
+        return x.ToRows().Zip(reference, (a, b) => a.Zip(b, (u, v) => Math.Abs(u - v)).Max()).Max();
+    }
+
+    [Theory]
+    [InlineData("lms4", 4.0, 30, true)]
+    [InlineData("lms2", 2.0, 40, false)]
+    [InlineData("dpm2", 2.0, 40, false)]
+    [InlineData("unipc-bh2", 3.0, 30, false)]
+    [InlineData("unipc-bh1", 3.0, 30, false)]
+    public void ConvergenceOrderAgainstAFineStepReference(string which, double order, int n, bool gradedStart)
+    {
+        Sampler Make() => which switch
+        {
+            "lms4" => new LmsSampler(4),
+            "lms2" => new LmsSampler(2),
+            "dpm2" => new Dpm2Sampler(),
+            "unipc-bh2" => new UniPcSampler(2, UniPcVariant.Bh2, lowerOrderFinal: false),
+            _ => new UniPcSampler(2, UniPcVariant.Bh1, lowerOrderFinal: false),
+        };
+        double e1 = ErrorAgainstOracle(Make(), Sigmas(n, gradedStart));
+        double e2 = ErrorAgainstOracle(Make(), Sigmas(2 * n, gradedStart));
+        double observed = Math.Log2(e1 / e2);
+        Assert.True(Math.Abs(observed - order) <= 0.25, $"{which}: errors {e1:E3} -> {e2:E3}, observed order {observed:F3}, expected {order}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void LmsWeightsIntegrateEveryPolynomialOfLowerDegreeExactly(int q)
+    {
+        // Oracle: integral_a^b tau^k d tau = (b^(k+1) - a^(k+1)) / (k+1) for k < q; the weights must reproduce it from the node values.
+        var rng = new Random(5 + q);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            var nodes = Enumerable.Range(0, q).Select(_ => 0.1 + 5 * rng.NextDouble()).ToArray();
+            double a = nodes[0], b = trial % 5 == 0 ? 0.0 : a * rng.NextDouble();
+            var w = new double[q];
+            LmsSampler.LagrangeIntegrals(nodes, a, b, w);
+            for (int k = 0; k < q; k++)
+            {
+                double exact = (Math.Pow(b, k + 1) - Math.Pow(a, k + 1)) / (k + 1);
+                double got = nodes.Select((s, j) => w[j] * Math.Pow(s, k)).Sum();
+                double scale = nodes.Zip(w, (s, wj) => Math.Abs(wj * Math.Pow(s, k))).Sum() + Math.Abs(exact);
+                Assert.True(Math.Abs(got - exact) <= 1e-12 * scale, $"q={q}, k={k}: {got} vs {exact}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Indices))]
+    public async Task BatchSplittingAndThreadsDoNotChangeResults(int k)
+    {
+        var sampler = NewSamplers()[k];
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, Linspace(0.98, 0.0, 12));
+        using var whole = Normals(6, 4, 11);
+        using var left = BatchTensor<double>.FromRows(whole.ToRows()[..2]);
+        using var right = BatchTensor<double>.FromRows(whole.ToRows()[2..]);
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path)), whole, schedule, sampler, new PhiloxNoise(99));
+        var t1 = Task.Run(() => SamplingLoop.Run(new SamplerState<double>(new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path)), schedule, left, new PhiloxNoise(99), [0, 1]), sampler));
+        var t2 = Task.Run(() => SamplingLoop.Run(new SamplerState<double>(new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path)), schedule, right, new PhiloxNoise(99), [2, 3, 4, 5]), sampler));
+        await Task.WhenAll(t1, t2);
+        var w = whole.ToRows();
+        var parts = left.ToRows().Concat(right.ToRows()).ToArray();
+        for (int b = 0; b < 6; b++) Assert.Equal(w[b], parts[b]); // bit-identical
+    }
+
+    [Theory]
+    [MemberData(nameof(Indices))]
+    public void FiniteFromZeroTerminalSnrToSigmaZero(int k)
+    {
+        // Cosine path from t = 1 (alpha = 0 exactly) to t = 0 (sigma = 0), with v-, x0- and flow-style predictions.
+        static NoiseLevel Level(double t) => new(t == 1 ? 0 : Math.Cos(Math.PI * t / 2), t == 0 ? 0 : Math.Sin(Math.PI * t / 2));
+        var points = Linspace(1, 0, 10).Select(t => new SchedulePoint(Level(t).Alpha, Level(t).Sigma, t)).ToList();
+        var schedule = new StepSchedule(new TestCosinePath(), points);
+        foreach (var prediction in new[] { Prediction.Velocity, Prediction.Sample })
+        {
+            var model = new GaussianMixtureModel<double>(Mix, prediction, Level);
+            using var x = Normals(3, 4, 8);
+            SamplingLoop.Run(model, x, schedule, NewSamplers()[k], new PhiloxNoise(1));
+            Assert.True(TensorReductions.IsFinite<double>(x.Span), $"{NewSamplers()[k].Name} with {prediction}");
+        }
+    }
+
+    [Theory]
+    [InlineData(UniPcVariant.Bh1, true)]
+    [InlineData(UniPcVariant.Bh1, false)]
+    [InlineData(UniPcVariant.Bh2, true)]
+    [InlineData(UniPcVariant.Bh2, false)]
+    public void UniPcFinalStepToSigmaZeroIsTheDenoisedEstimate(UniPcVariant variant, bool lowerOrderFinal)
+    {
+        // The limit h -> infinity of the last step is alpha' x0hat (diffusers' bh1 gives NaN here). The corrector of the last
+        // noisy point is disabled so that the point the final step starts from is the one the step callback reports; the oracle
+        // is the mixture's posterior mean there.
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, Linspace(0.9, 0.0, 7));
+        int last = schedule.StepCount - 1;
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path));
+        using var x = Normals(3, 4, 4);
+        double[][]? before = null;
+        var options = new SamplingOptions<double> { OnStep = (i, _, xs, _) => { if (i == last - 1) before = xs.ToRows(); } };
+        SamplingLoop.Run(model, x, schedule, new UniPcSampler(2, variant, lowerOrderFinal, disableCorrector: [last - 1]), null, options);
+        Assert.NotNull(before);
+        Assert.True(TensorReductions.IsFinite<double>(x.Span));
+        double t = schedule[last].ModelTime;
+        for (int b = 0; b < 3; b++)
+        {
+            var expected = new double[4];
+            Mix.PosteriorMean(before[b], path.Alpha(t), path.Sigma(t), expected);
+            for (int j = 0; j < 4; j++) Assert.Equal(expected[j], x.Row(b)[j], 10);
+        }
+    }
+
+    private sealed class FreeModel : IGenerativeModel<float>
+    {
+        public Prediction Prediction => Prediction.Epsilon;
+        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, BatchTensor<float> output) { }
+    }
+
+    [Theory]
+    [MemberData(nameof(Indices))]
+    public void ReusedStateRunAllocatesNothing(int k)
+    {
+        var sampler = NewSamplers()[k];
+        var schedule = Schedule(new TestCosinePath(), Linspace(0.99, 0, 21));
+        using var x = BatchTensor<float>.Allocate(2, 64);
+        var state = new SamplerState<float>(new FreeModel(), schedule, x, new PhiloxNoise(1));
+        SamplingLoop.Run(state, sampler);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SamplingLoop.Run(state, sampler);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{sampler.Name}: a reused-state run of 20 steps allocated {allocated} bytes.");
+    }
+}
