@@ -1,0 +1,48 @@
+using System.Text.Json;
+using GenerativePaths.Cli;
+using Xunit;
+
+namespace GenerativePaths.Tests.Reference;
+
+/// <summary>The LMS, DPM-2 and UniPC reference cases and the k-diffusion sigma-plan cases, through the code path of <c>gpaths reference</c>.</summary>
+public class NewSamplerReferenceCaseTests
+{
+    [Theory]
+    [InlineData("kdiffusion_lms_exponential_12.json", "model_call_sigmas")]
+    [InlineData("kdiffusion_dpm_2_karras_10.json", "model_call_sigmas")]
+    [InlineData("diffusers_lms_20.json", "model_call_timesteps")]
+    [InlineData("diffusers_unipc_bh2_10.json", "model_call_timesteps")]
+    public void SamplerCasesMatchThePeer(string file, string callTimesField) => SamplerReferenceCaseTests.CheckCase(file, callTimesField);
+
+    [Theory]
+    [InlineData("kdiffusion_sigmas_karras_10.json")]
+    [InlineData("kdiffusion_sigmas_exponential_12.json")]
+    public void SigmaPlanCasesMatchTheListedSigmas(string file)
+    {
+        using var doc = ReferenceCases.Load(file);
+        var root = doc.RootElement;
+        var outcome = ReferenceCommand.Dispatch(Path.GetFileNameWithoutExtension(file), root);
+        Assert.Null(outcome.Unsupported);
+        using var output = JsonDocument.Parse(outcome.OutputJson);
+        var ours = output.RootElement.GetProperty("sigmas").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var peer = root.GetProperty("sigmas").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(peer.Length, ours.Length);
+        Assert.Equal(0.0, ours[^1]);
+        double worstAbs = 0;
+        for (int i = 0; i < peer.Length; i++)
+        {
+            double d = Math.Abs(peer[i] - ours[i]);
+            worstAbs = Math.Max(worstAbs, d);
+            // The peer computed in float32: agreement to float32 rounding (a few ulp of 2^-24 relative).
+            Assert.True(d <= 1e-6 * Math.Abs(peer[i]), $"{file}: sigma {i} is {ours[i]}, the peer's {peer[i]}");
+        }
+        Assert.Equal(worstAbs, outcome.MaxAbsDifference, 15);
+    }
+
+    [Fact]
+    public void CommandPassesTheNewCases()
+    {
+        foreach (var file in new[] { "kdiffusion_lms_exponential_12.json", "kdiffusion_sigmas_karras_10.json", "diffusers_unipc_bh2_10.json" })
+            Assert.Equal(0, ReferenceCommand.Run([ReferenceCases.PathOf(file)], new StringWriter(), new StringWriter()));
+    }
+}
