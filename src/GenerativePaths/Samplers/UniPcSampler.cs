@@ -36,7 +36,7 @@ public enum UniPcVariant
 /// <para>At the ends: a step to <c>sigma' = 0</c> returns <c>alpha' m_i</c>, the limit <c>h -> infinity</c> of the first-order
 /// step for both <c>B(h)</c> (diffusers' bh1 returns NaN there from <c>0 * infinity</c>; its order-2 final step has no finite limit,
 /// so the library takes it at first order); a step from <c>alpha = 0</c> (infinite <c>h</c>) is first order without corrector
-/// terms. History points with a zero-length step (<c>r_k = 0</c>) lower the order.</para>
+/// terms. History points with a zero-length step (<c>r_k = 0</c> or two equal <c>r_k</c>) lower the order.</para>
 /// <para>History: the denoised estimates in the four-slot ring of <see cref="MultistepHistory"/> and the previous sample in
 /// <c>Scratch(1)</c>, so orders up to 3 are supported.</para>
 /// </remarks>
@@ -142,7 +142,9 @@ public sealed class UniPcSampler : Sampler
         while (k < extra)
         {
             double rk = (schedule[i - k - 1].LogSnr - lambda0) / h;
-            if (!double.IsFinite(rk) || rk == 0) break;
+            // A point at infinite log-SNR distance, at the current one, or repeating an earlier one (a zero-length step in the
+            // history, which would make the Vandermonde system singular) ends the usable history.
+            if (!double.IsFinite(rk) || rk == 0 || r[..k].Contains(rk)) break;
             r[k++] = rk;
         }
         int used = k; // earlier differences D_1 .. D_used
