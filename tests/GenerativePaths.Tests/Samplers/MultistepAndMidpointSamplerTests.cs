@@ -15,7 +15,7 @@ public class MultistepAndMidpointSamplerTests
 {
     public static Sampler[] NewSamplers() =>
     [
-        new LmsSampler(), new LmsSampler(2), new Dpm2Sampler(), new Dpm2Sampler(sChurn: 2.0),
+        new LmsSampler(), new LmsSampler(2), new LmsSampler(denoisedFinalStep: true), new Dpm2Sampler(), new Dpm2Sampler(sChurn: 2.0),
         new UniPcSampler(), new UniPcSampler(variant: UniPcVariant.Bh1), new UniPcSampler(3, lowerOrderFinal: false),
         new UniPcSampler(2, disableCorrector: [1, 2]),
     ];
@@ -270,6 +270,51 @@ public class MultistepAndMidpointSamplerTests
         }
         double ours = Error(sampler), ddim = Error(new DdimSampler());
         Assert.True(ours <= ddim, $"{sampler.Name}: error {ours:E3} with a repeated point, DDIM {ddim:E3}");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LmsFinalStepToZero(bool denoisedFinalStep)
+    {
+        // Oracle on the VE path: the multistep rule integrates the cubic through the slopes d_j = (x_j - D_j) / s_j down to 0,
+        // x' = x + sum_j c_j d_j, with c_j = integral_s^0 L_j; a plain float64 loop written here, with the weights from the closed
+        // forms of the Lagrange integrals evaluated by Simpson's rule (exact for cubics). With denoisedFinalStep: x' = D(x; s).
+        double[] sigmas = [4.0, 2.0, 1.0, 0.5, 0.0];
+        using var init = Normals(2, 4, 9);
+        var start = init.ToRows().Select(r => r.Select(v => v * 4.0).ToArray()).ToArray();
+        var expected = start.Select(row =>
+        {
+            var x = (double[])row.Clone();
+            var slopes = new List<double[]>();
+            for (int i = 0; i < 4; i++)
+            {
+                var d = new double[4];
+                Mix.PosteriorMean(x, 1, sigmas[i], d);
+                if (i == 3 && denoisedFinalStep) return d;
+                slopes.Add(x.Select((v, j) => (v - d[j]) / sigmas[i]).ToArray());
+                int q = Math.Min(i + 1, 4);
+                double a = sigmas[i], b = sigmas[i + 1];
+                double L(int j, double tau)
+                {
+                    double p = 1;
+                    for (int k = 0; k < q; k++) if (k != j) p *= (tau - sigmas[i - k]) / (sigmas[i - j] - sigmas[i - k]);
+                    return p;
+                }
+                var next = (double[])x.Clone();
+                for (int j = 0; j < q; j++)
+                {
+                    double c = (b - a) / 6 * (L(j, a) + 4 * L(j, 0.5 * (a + b)) + L(j, b));
+                    for (int e = 0; e < 4; e++) next[e] += c * slopes[i - j][e];
+                }
+                x = next;
+            }
+            return x;
+        }).ToArray();
+        var schedule = new StepSchedule(new VarianceExplodingPath(0, 4), sigmas.Select(s => new SchedulePoint(1, s, s)));
+        using var xs = BatchTensor<double>.FromRows(start);
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), xs, schedule, new LmsSampler(4, denoisedFinalStep));
+        for (int b = 0; b < 2; b++) for (int j = 0; j < 4; j++) Assert.Equal(expected[b][j], xs.Row(b)[j], 11);
     }
 
     private sealed class FreeModel : IGenerativeModel<float>
