@@ -51,6 +51,10 @@ internal static class DiffusersReference
             SamplerKind.DpmSolverMultistep when config.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && config.SolverOrder == 2 && config.SolverType is SolverType.Midpoint or SolverType.Heun
                 => new DpmSolverPlusPlus2MSampler(config.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint, config.LowerOrderFinal),
             SamplerKind.FlowMatchEuler => new FlowMatchEulerSampler(config.StochasticSampling, alwaysDrawNoise: true),
+            SamplerKind.Lms => new LmsSampler((int)Arg("order", 4)),
+            SamplerKind.KDpm2 => new Dpm2Sampler(),
+            SamplerKind.UniPc when config.PredictX0 && config.SolverOrder is >= 1 and <= 3 && config.SolverType is SolverType.Bh1 or SolverType.Bh2
+                => new UniPcSampler(config.SolverOrder, config.SolverType == SolverType.Bh1 ? UniPcVariant.Bh1 : UniPcVariant.Bh2, config.LowerOrderFinal, config.DisableCorrector),
             _ => null,
         };
         if (sampler is null)
@@ -88,7 +92,7 @@ internal static class DiffusersReference
     private static string Describe(DiffusersSchedulerConfig c) => c.Sampler switch
     {
         SamplerKind.Lms => "LMS",
-        SamplerKind.UniPc => "UniPC",
+        SamplerKind.UniPc => $"UniPC order {c.SolverOrder} {c.SolverType}{(c.PredictX0 ? "" : " with noise prediction (predict_x0 = false)")}",
         SamplerKind.KDpm2 => "KDPM2",
         SamplerKind.Ddpm => $"DDPM variance {c.VarianceType}",
         SamplerKind.DpmSolverMultistep => $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}",

@@ -19,14 +19,21 @@ namespace GenerativePaths.Paths;
 /// <para>A zero-terminal-SNR table (Lin et al. 2024, arXiv 2305.08891) has <c>abar[T-1] = 0</c>: there <c>alpha = 0</c>,
 /// <c>sigma = 1</c>, <c>lambda = -infinity</c>; on the open last segment the interpolated log-SNR is <c>-infinity</c> as well
 /// (alpha stays 0, derivatives are 0), and <see cref="TimeFromLogSnr"/> of <c>-infinity</c> is <c>T - 1</c>.</para>
+/// <para>Tables are used exactly as given, including ones that are not monotone: diffusers replaces the zero terminal value of a
+/// rescaled table by <c>2^-24</c> (to keep its first sigma finite), which for some beta schedules is larger than the entry before it,
+/// and models are run on that table. <see cref="LogSnr"/>, <see cref="Alpha"/> and <see cref="Sigma"/> interpolate whatever the
+/// table says; <see cref="TimeFromLogSnr"/> returns the first passage: the time at which the interpolated log-SNR, walking from
+/// <c>t = 0</c>, first falls to <c>lambda</c> (for a non-increasing table, the plain inverse).</para>
 /// </remarks>
 public sealed class DiscreteVpPath : VariancePreservingPath
 {
     private readonly double[] _lambda;
+    private readonly double[] _runningMin; // min_{j <= i} lambda_j: non-increasing, for the first-passage inverse
 
     /// <summary>A path from a table of <c>alphas_cumprod</c> (used exactly as given).</summary>
-    /// <param name="alphasCumprod">The cumulative products <c>abar[0..T-1]</c>: strictly inside <c>(0, 1)</c> except that the last may be 0, and non-increasing.</param>
-    /// <exception cref="ArgumentException">Fewer than two values, a value outside <c>[0, 1)</c> (0 only at the end), a non-finite value, or an increase; the message names the first bad index.</exception>
+    /// <param name="alphasCumprod">The cumulative products <c>abar[0..T-1]</c>: strictly inside <c>(0, 1)</c> except that the last may be 0.
+    /// Normally non-increasing; an increase (as in diffusers' <c>2^-24</c> terminal value) is accepted and used as given.</param>
+    /// <exception cref="ArgumentException">Fewer than two values, a value outside <c>[0, 1)</c> (0 only at the end) or a non-finite value; the message names the first bad index.</exception>
     public DiscreteVpPath(IReadOnlyList<double> alphasCumprod)
     {
         ArgumentNullException.ThrowIfNull(alphasCumprod);
@@ -34,16 +41,16 @@ public sealed class DiscreteVpPath : VariancePreservingPath
         if (n < 2) throw new ArgumentException($"A discrete path needs at least two timesteps; got {n}.", nameof(alphasCumprod));
         var ac = new double[n];
         _lambda = new double[n];
+        _runningMin = new double[n];
         for (int i = 0; i < n; i++)
         {
             double a = alphasCumprod[i];
             bool last = i == n - 1;
             if (!double.IsFinite(a) || a >= 1 || a < 0 || (a == 0 && !last))
                 throw new ArgumentException($"alphas_cumprod[{i}] = {a} is invalid: values must lie in (0, 1) (0 is allowed only at the last timestep).", nameof(alphasCumprod));
-            if (i > 0 && a > ac[i - 1])
-                throw new ArgumentException($"alphas_cumprod[{i}] = {a} is larger than alphas_cumprod[{i - 1}] = {ac[i - 1]}; the table must not increase.", nameof(alphasCumprod));
             ac[i] = a;
             _lambda[i] = PathMath.LogSnrFromAlphaBar(a);
+            _runningMin[i] = i == 0 ? _lambda[0] : Math.Min(_runningMin[i - 1], _lambda[i]);
         }
         AlphasCumprod = ac.ToImmutableArray();
     }
@@ -134,20 +141,23 @@ public sealed class DiscreteVpPath : VariancePreservingPath
 
     /// <summary>The timestep whose interpolated log-SNR equals <paramref name="lambda"/>, clamped to <c>[0, T - 1]</c>.</summary>
     /// <remarks>Inverse of the piecewise-linear <see cref="LogSnr"/>; a log-SNR above <c>lambda_0</c> gives 0 and one below
-    /// <c>lambda_{T-1}</c> gives <c>T - 1</c> (as diffusers' sigma-to-timestep mapping clips).</remarks>
+    /// every table value gives <c>T - 1</c> (as diffusers' sigma-to-timestep mapping clips). For a table that is not monotone
+    /// the result is the first passage: the segment in which the log-SNR first reaches <paramref name="lambda"/>.</remarks>
     public override double TimeFromLogSnr(double lambda)
     {
         if (double.IsNaN(lambda)) throw new ArgumentException("Log-SNR is NaN.", nameof(lambda));
         int n = _lambda.Length;
         if (lambda >= _lambda[0]) return 0;
-        if (lambda <= _lambda[n - 1]) return n - 1;
-        // _lambda is non-increasing: find the last i with _lambda[i] >= lambda.
-        int lo = 0, hi = n - 1; // invariant: _lambda[lo] >= lambda > _lambda[hi]
+        if (lambda <= _runningMin[n - 1]) return n - 1;
+        // The running minimum is non-increasing: find the last i with min_{j<=i} lambda_j >= lambda. Then every lambda_j (j <= lo)
+        // is >= lambda and lambda_hi < lambda, so the first passage lies in the segment [lo, hi] of the table itself.
+        int lo = 0, hi = n - 1; // invariant: _runningMin[lo] >= lambda > _runningMin[hi]
         while (hi - lo > 1)
         {
             int mid = (lo + hi) >>> 1;
-            if (_lambda[mid] >= lambda) lo = mid; else hi = mid;
+            if (_runningMin[mid] >= lambda) lo = mid; else hi = mid;
         }
+        hi = lo + 1;
         double l0 = _lambda[lo], l1 = _lambda[hi];
         if (double.IsNegativeInfinity(l1)) return lo; // only reachable for lambda == l0
         double w = (l0 - lambda) / (l0 - l1);
