@@ -36,7 +36,7 @@ public class ZeroSnrDiffusersTableTests
         var mixture = GaussianMixture.Isotropic([0.5, 0.5], [[-1.0, 0.5], [1.0, -0.5]], [0.3, 0.4]);
         var model = new GaussianMixtureModel<double>(mixture, Prediction.Velocity, ModelTimeMaps.DiscreteVariancePreserving(ac));
         using var x = BatchTensor<double>.Allocate(3, 2);
-        new Noise.PhiloxNoise(3).Fill(x, 0);
+        new GenerativePaths.Noise.PhiloxNoise(3).Fill(x, 0);
         Sampler sampler = className switch
         {
             "DPMSolverMultistepScheduler" => new DpmSolverPlusPlus2MSampler(),
