@@ -50,8 +50,8 @@ public sealed class EulerSampler : Sampler
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
         var from = ApplyChurn(state, index, SChurn, STMin, STMax, SNoise);
-        var (cx, cp) = state.Evaluate(state.X, from, state.ModelOutput);
+        var (cx, cp) = state.EvaluateDeferred(state.X, from, state.ModelOutput);
         var (ofX, ofDenoised) = DeterministicMove(from, to);
-        state.Combine(state.X, ofX + ofDenoised * cx, state.X, ofDenoised * cp, state.ModelOutput);
+        state.CombineConsuming(state.ModelOutput, from, state.X, ofX + ofDenoised * cx, state.X, ofDenoised * cp, state.ModelOutput);
     }
 }

@@ -47,19 +47,21 @@ public sealed class HeunSampler : Sampler
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
         var from = ApplyChurn(state, index, SChurn, STMin, STMax, SNoise);
         var x = state.X;
-        var (cx1, cp1) = state.Evaluate(x, from, state.ModelOutput);
+        var (cx1, cp1) = state.EvaluateDeferred(x, from, state.ModelOutput);
         var (ofX, ofDenoised) = DeterministicMove(from, to);
         if (to.Sigma == 0 || from.Alpha == 0)
         {
-            state.Combine(x, ofX + ofDenoised * cx1, x, ofDenoised * cp1, state.ModelOutput);
+            state.CombineConsuming(state.ModelOutput, from, x, ofX + ofDenoised * cx1, x, ofDenoised * cp1, state.ModelOutput);
             return;
         }
         var x2 = state.Scratch(1);
-        state.Combine(x2, ofX + ofDenoised * cx1, x, ofDenoised * cp1, state.ModelOutput);
-        var (cx2, cp2) = state.Evaluate(x2, to, state.SecondOutput);
+        // The predictor consumes the first model output in full (its check fires before the second evaluation),
+        // the corrector the second.
+        state.CombineConsuming(state.ModelOutput, from, x2, ofX + ofDenoised * cx1, x, ofDenoised * cp1, state.ModelOutput);
+        var (cx2, cp2) = state.EvaluateDeferred(x2, to, state.SecondOutput);
         double k = 0.5 * (to.Sigma - to.Alpha * from.Sigma / from.Alpha);
         double k1 = k * from.Alpha / from.Sigma, k2 = k * to.Alpha / to.Sigma;
-        state.Combine(x,
+        state.CombineConsuming(state.SecondOutput, to, x,
             to.Alpha / from.Alpha + k / from.Sigma - k1 * cx1, x,
             -k1 * cp1, state.ModelOutput,
             k / to.Sigma - k2 * cx2, x2,

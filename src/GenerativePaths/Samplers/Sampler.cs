@@ -73,7 +73,7 @@ public abstract class Sampler
         var from = state.Schedule[index];
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
-        var (cx, cp) = state.Evaluate(state.X, from, state.ModelOutput);
+        var (cx, cp) = state.EvaluateDeferred(state.X, from, state.ModelOutput);
         double c = AncestralNoise(from, to, eta);
         double d = Math.Sqrt(Math.Max(0, to.Sigma * to.Sigma - c * c));
         double ofX = d / from.Sigma, ofDenoised = to.Alpha - d * from.Alpha / from.Sigma;
@@ -83,9 +83,9 @@ public abstract class Sampler
         {
             var z = state.Scratch(0);
             state.DrawNoise(index, z);
-            state.Combine(state.X, a, state.X, b, state.ModelOutput, c * sNoise, z);
+            state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput, c * sNoise, z);
         }
-        else state.Combine(state.X, a, state.X, b, state.ModelOutput);
+        else state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput);
     }
     /// <summary>
     /// The stochastic "churn" of Karras et al. 2022 (Algorithm 2, lines 4-6): in the coordinates <c>s = sigma / alpha</c>,

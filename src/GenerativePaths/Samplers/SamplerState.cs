@@ -132,12 +132,25 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
     /// <exception cref="InvalidOperationException">The denoised estimate is undefined at the point (e.g. an epsilon model at alpha = 0, or any model but x0 at sigma = 0).</exception>
     public (double OfState, double OfOutput) Evaluate(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output)
+        => Evaluate(x, point, output, checkNow: true);
+
+    /// <summary>
+    /// <see cref="Evaluate(BatchTensor{T}, SchedulePoint, BatchTensor{T})"/> with the finite check of <paramref name="output"/> left to
+    /// the next <c>CombineConsuming</c> or <see cref="CombineWithEstimate"/> call, which must consume every element of it
+    /// (checked eagerly when the denoised estimate is tracked).
+    /// </summary>
+    /// <remarks>A combination that reads <c>p</c> with any coefficient writes a non-finite element wherever <c>p</c> is non-finite
+    /// (<c>0 * NaN</c>, <c>0 * inf</c> and <c>inf - inf</c> are NaN), so the fused check of the written values sees every bad model
+    /// value without a separate read pass over the model output.</remarks>
+    internal (double OfState, double OfOutput) EvaluateDeferred(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output)
+        => Evaluate(x, point, output, checkNow: TrackDenoised && _firstEvaluationOfStep);
+
+    private (double OfState, double OfOutput) Evaluate(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output, bool checkNow)
     {
         Array.Fill(_modelTimes, point.ModelTime);
         Model.Evaluate(x, _modelTimes, output);
         ModelEvaluations++;
-        if (!FiniteCheck.AllFinite<T>(output.Span))
-            throw new NonFiniteModelOutputException(StepIndex, point.ModelTime, TensorReductions.FirstNonFiniteSample(output));
+        if (checkNow) ThrowIfNonFinite(output, point);
         var level = new NoiseLevel(point.Alpha, point.Sigma);
         if (Model.Prediction == Prediction.FlowVelocity)
         {
@@ -151,6 +164,64 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
             Combine(Denoised, cx, x, cp, output);
         _firstEvaluationOfStep = false;
         return (cx, cp);
+    }
+
+    private void ThrowIfNonFinite(BatchTensor<T> output, SchedulePoint point)
+    {
+        if (!FiniteCheck.AllFinite<T>(output.Span))
+            throw new NonFiniteModelOutputException(StepIndex, point.ModelTime, TensorReductions.FirstNonFiniteSample(output));
+    }
+
+    /// <summary>
+    /// <c>destination = c0 x0 + c1 x1</c> (one pass) where the terms consume every element of <paramref name="output"/>, the model output
+    /// of <see cref="EvaluateDeferred"/> at <paramref name="point"/>: when a written element is non-finite, the model output is scanned and a
+    /// non-finite value there raises <see cref="NonFiniteModelOutputException"/> (a finite model output leaves the result as computed).
+    /// </summary>
+    internal void CombineConsuming(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1)
+    {
+        CheckTerms(destination, x0, x1);
+        var terms = new TensorKernels.Terms<T>(2, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.Zero, default, T.Zero, default, T.Zero, default, T.Zero, default);
+        if (!TensorKernels.CombineAllFinite(destination.Span, terms)) ThrowIfNonFinite(output, point);
+    }
+
+    /// <summary>Three terms; see <see cref="CombineConsuming(BatchTensor{T}, SchedulePoint, BatchTensor{T}, double, BatchTensor{T}, double, BatchTensor{T})"/>.</summary>
+    internal void CombineConsuming(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2)
+    {
+        CheckTerms(destination, x0, x1, x2);
+        var terms = new TensorKernels.Terms<T>(3, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.CreateTruncating(c2), x2.Span, T.Zero, default, T.Zero, default, T.Zero, default);
+        if (!TensorKernels.CombineAllFinite(destination.Span, terms)) ThrowIfNonFinite(output, point);
+    }
+
+    /// <summary>Four terms; see <see cref="CombineConsuming(BatchTensor{T}, SchedulePoint, BatchTensor{T}, double, BatchTensor{T}, double, BatchTensor{T})"/>.</summary>
+    internal void CombineConsuming(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3)
+    {
+        CheckTerms(destination, x0, x1, x2, x3);
+        var terms = new TensorKernels.Terms<T>(4, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.CreateTruncating(c2), x2.Span, T.CreateTruncating(c3), x3.Span, T.Zero, default, T.Zero, default);
+        if (!TensorKernels.CombineAllFinite(destination.Span, terms)) ThrowIfNonFinite(output, point);
+    }
+
+    /// <summary>
+    /// The two-output update of a multistep data-prediction solver, one pass: <c>estimate = ce X + cp output</c> (the denoised estimate of
+    /// the model output of <see cref="EvaluateDeferred"/> at <paramref name="point"/>), then <c>X = a X + b estimate</c> (<c>+ c previous</c>
+    /// when <paramref name="previous"/> is given), bit-identical to two <c>Combine</c> calls; a non-finite model value raises
+    /// <see cref="NonFiniteModelOutputException"/>.
+    /// </summary>
+    internal void CombineWithEstimate(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> estimate, double ce, double cp, double a, double b, double c = 0, BatchTensor<T>? previous = null)
+    {
+        CheckTerms(X, output, estimate, previous ?? output);
+        if (!TensorKernels.CombineWithEstimateAllFinite(X.Span, estimate.Span, output.Span, previous is null ? default : previous.Span,
+                T.CreateTruncating(ce), T.CreateTruncating(cp), T.CreateTruncating(a), T.CreateTruncating(b), T.CreateTruncating(c), previous is not null))
+            ThrowIfNonFinite(output, point);
+    }
+
+    private static void CheckTerms(BatchTensor<T> destination, params ReadOnlySpan<BatchTensor<T>> inputs)
+    {
+        foreach (var x in inputs)
+        {
+            if (!destination.HasSameShape(x))
+                throw new ArgumentException($"Shape mismatch: {x.ShapeString} against {destination.ShapeString}.", nameof(inputs));
+            ShapeCheck.NoPartialOverlap<T>(x.Span, destination.Span, nameof(inputs));
+        }
     }
 
     /// <summary>Fills <paramref name="destination"/> with standard normals for stream <paramref name="stream"/> from <see cref="Noise"/>.</summary>
