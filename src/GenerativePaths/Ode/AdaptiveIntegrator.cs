@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using GenerativePaths.Tensors;
 
 namespace GenerativePaths.Ode;
@@ -183,7 +185,9 @@ public sealed class AdaptiveIntegrator<T>
             }
 
             // Error norms and finiteness.
-            if (o.Adaptive)
+            // Double states fuse the error estimate into the norm (one pass, no err tensor written); see OdeNorms.FusedErrorNorm.
+            bool fused = typeof(T) == typeof(double);
+            if (o.Adaptive && !fused)
             {
                 if (perSample) LinearSums.CombinePerSample(_err, null, _hs, _e.Index, _e.Weight, _e.Count, _k, _coef, _ones);
                 else LinearSums.Combine(_err.Span, ReadOnlySpan<T>.Empty, _hs[0], _e.Index, _e.Weight, _e.Count, _k);
@@ -195,7 +199,10 @@ public sealed class AdaptiveIntegrator<T>
                     if (!_active[b]) continue;
                     double n = 0;
                     bool finite;
-                    if (o.Adaptive) n = OdeNorms.ErrorNorm<T>(_err.Row(b), _y.Row(b), _yNew.Row(b), atol, atolRow, rtol, out finite);
+                    if (o.Adaptive && fused)
+                        n = OdeNorms.FusedErrorNorm(AsDouble(_y.Row(b)), AsDouble(_yNew.Row(b)), _hs[b], _e.Index, _e.Weight, _e.Count,
+                            Unsafe.As<BatchTensor<double>[]>(_k), b * D, atol, atolRow, rtol, out finite);
+                    else if (o.Adaptive) n = OdeNorms.ErrorNorm<T>(_err.Row(b), _y.Row(b), _yNew.Row(b), atol, atolRow, rtol, out finite);
                     else finite = TensorReductions.IsFinite<T>(_yNew.Row(b));
                     _norm[b] = n;
                     _nonFinite[b] = !double.IsFinite(n) || !finite;
@@ -205,7 +212,10 @@ public sealed class AdaptiveIntegrator<T>
             {
                 double n = 0;
                 bool finite;
-                if (o.Adaptive) n = OdeNorms.ErrorNorm<T>(_err.Span, _y.Span, _yNew.Span, atol, atolRow is null ? default : _atolExpanded, rtol, out finite);
+                if (o.Adaptive && fused)
+                    n = OdeNorms.FusedErrorNorm(AsDouble(_y.Span), AsDouble(_yNew.Span), _hs[0], _e.Index, _e.Weight, _e.Count,
+                        Unsafe.As<BatchTensor<double>[]>(_k), 0, atol, atolRow is null ? default : _atolExpanded, rtol, out finite);
+                else if (o.Adaptive) n = OdeNorms.ErrorNorm<T>(_err.Span, _y.Span, _yNew.Span, atol, atolRow is null ? default : _atolExpanded, rtol, out finite);
                 else finite = TensorReductions.IsFinite<T>(_yNew.Span);
                 bool bad = !double.IsFinite(n) || !finite;
                 for (int b = 0; b < B; b++) { _norm[b] = n; _nonFinite[b] = bad; }
@@ -376,9 +386,16 @@ public sealed class AdaptiveIntegrator<T>
     {
         int b = TensorReductions.FirstNonFiniteSample(_yNew);
         for (int i = 0; b < 0 && i < _s; i++) b = TensorReductions.FirstNonFiniteSample(_k[i]);
-        if (b < 0) b = TensorReductions.FirstNonFiniteSample(_err);
+        if (b < 0)
+        {
+            // The fused norm of double states does not write the error estimate: form it here (shared control only).
+            LinearSums.Combine(_err.Span, ReadOnlySpan<T>.Empty, _hs[0], _e.Index, _e.Weight, _e.Count, _k);
+            b = TensorReductions.FirstNonFiniteSample(_err);
+        }
         return Math.Max(b, 0);
     }
+
+    private static ReadOnlySpan<double> AsDouble(ReadOnlySpan<T> x) => MemoryMarshal.Cast<T, double>(x);
 
     private bool AnyActive()
     {

@@ -58,4 +58,44 @@ public class OdeNormTests
                     Assert.False(finiteF);
                 }
     }
+
+    [Fact]
+    public void FusedErrorEstimateIsBitIdenticalToTheTwoPassForm()
+    {
+        // Oracle: the error estimate formed by a plain left-to-right double loop written here, then the two-pass norm.
+        var rng = new Random(11);
+        foreach (int n in new[] { 1, 7, 8, 9, 63, 511, 512, 513, 1030, 1536, 2049 })
+            foreach (int count in new[] { 0, 1, 5, 6, 7, 9 })
+                foreach (bool per in new[] { false, true })
+                {
+                    int rows = 2, off = n; // the second row of a two-row tensor
+                    var k = new BatchTensor<double>[10];
+                    for (int j = 0; j < k.Length; j++)
+                    {
+                        k[j] = BatchTensor<double>.Allocate(rows, n);
+                        foreach (ref var v in k[j].Span) v = rng.NextDouble() * 2 - 1;
+                    }
+                    var idx = Enumerable.Range(0, count).Select(j => (j * 3) % 10).ToArray();
+                    var w = Enumerable.Range(0, count).Select(_ => rng.NextDouble() - 0.5).ToArray();
+                    double h = 0.01 + rng.NextDouble();
+                    var a = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 4 - 2).ToArray();
+                    var b = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 4 - 2).ToArray();
+                    var at = per ? Enumerable.Range(0, n).Select(_ => 1e-6 + rng.NextDouble() * 1e-3).ToArray() : null;
+                    var e = new double[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        double acc = 0;
+                        for (int j = 0; j < count; j++) acc = j == 0 ? (h * w[j]) * k[idx[j]].Span[off + i] : acc + (h * w[j]) * k[idx[j]].Span[off + i];
+                        e[i] = acc;
+                    }
+                    double twoPass = OdeNorms.ErrorNorm<double>(e, a, b, 1e-6, at, 1e-3, out bool f2);
+                    double fused = OdeNorms.FusedErrorNorm(a, b, h, idx, w, count, k, off, 1e-6, at, 1e-3, out bool f1);
+                    Assert.True(f1 && f2);
+                    Assert.True(BitConverter.DoubleToInt64Bits(twoPass) == BitConverter.DoubleToInt64Bits(fused), $"n = {n}, count = {count}, per = {per}: {fused:R} vs {twoPass:R}");
+                    Assert.True(Math.Abs(fused - Reference(e, a, b, 1e-6, at, 1e-3)) <= 1e-13 * Math.Max(1, fused));
+                    b[n / 2] = double.NaN;
+                    OdeNorms.FusedErrorNorm(a, b, h, idx, w, count, k, off, 1e-6, at, 1e-3, out bool f3);
+                    Assert.False(f3, $"n = {n}: NaN in the new state not flagged");
+                }
+    }
 }
