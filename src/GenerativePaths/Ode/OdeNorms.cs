@@ -55,7 +55,7 @@ internal static class OdeNorms
         b = b[..n];
         bool per = !atolPer.IsEmpty;
         if (per) atolPer = atolPer[..n];
-        Span<double> buf = stackalloc double[Block];
+        Span<double> buf = stackalloc double[Math.Min(Block, n)]; // a tiny state clears a tiny buffer
         var lo = Vector256<double>.Zero;
         var hi = Vector256<double>.Zero;
         var bad = Vector256<double>.Zero;
