@@ -18,28 +18,13 @@ namespace GenerativePaths.Samplers;
 /// <c>x' = (alpha'/alpha) x + alpha' (s' - s) epshat_mid</c>. On a step to <c>sigma = 0</c>, or from <c>alpha = 0</c>, the step is
 /// first order (Euler), returning <c>alpha' x0hat</c> at the end.</para>
 /// </remarks>
-public sealed class Dpm2Sampler : Sampler
+public sealed class Dpm2Sampler : ChurnSampler
 {
     /// <summary>DPM-Solver-2, optionally with churn (same parameters as <see cref="EulerSampler"/>).</summary>
     public Dpm2Sampler(double sChurn = 0.0, double sTMin = 0.0, double sTMax = double.PositiveInfinity, double sNoise = 1.0)
+        : base(sChurn, sTMin, sTMax, sNoise)
     {
-        if (!(sChurn >= 0) || double.IsInfinity(sChurn)) throw new ArgumentOutOfRangeException(nameof(sChurn), sChurn, "s_churn must be finite and non-negative.");
-        if (!(sTMin >= 0) || !(sTMax >= sTMin)) throw new ArgumentOutOfRangeException(nameof(sTMax), $"Need 0 <= s_tmin <= s_tmax; got [{sTMin}, {sTMax}].");
-        if (!(sNoise >= 0) || double.IsInfinity(sNoise)) throw new ArgumentOutOfRangeException(nameof(sNoise), sNoise, "s_noise must be finite and non-negative.");
-        SChurn = sChurn; STMin = sTMin; STMax = sTMax; SNoise = sNoise;
     }
-
-    /// <summary><c>S_churn</c>.</summary>
-    public double SChurn { get; }
-
-    /// <summary><c>S_tmin</c>.</summary>
-    public double STMin { get; }
-
-    /// <summary><c>S_tmax</c>.</summary>
-    public double STMax { get; }
-
-    /// <summary><c>S_noise</c>.</summary>
-    public double SNoise { get; }
 
     /// <inheritdoc/>
     public override string Name => "dpm_2";
@@ -50,7 +35,7 @@ public sealed class Dpm2Sampler : Sampler
         CheckIndex(state, index);
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
-        var from = ApplyChurn(state, index, SChurn, STMin, STMax, SNoise);
+        var from = ApplyChurn(state, index);
         var x = state.X;
         var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
         if (to.Sigma == 0 || from.Alpha == 0 || to.Alpha == 0)

@@ -13,7 +13,7 @@ namespace GenerativePaths.Samplers;
 /// and at a zero-terminal-SNR start (<c>alpha = 0</c>).</para>
 /// <para>Churn (<c>s_churn &gt; 0</c>) first raises the noise to <c>s_hat = (1 + gamma) s</c> with fresh noise (stream = step index), see Algorithm 2.</para>
 /// </remarks>
-public sealed class EulerSampler : Sampler
+public sealed class EulerSampler : ChurnSampler
 {
     /// <summary>Euler, optionally with churn.</summary>
     /// <param name="sChurn">Total churn <c>S_churn</c> (0 = deterministic).</param>
@@ -21,24 +21,9 @@ public sealed class EulerSampler : Sampler
     /// <param name="sTMax">Churn only where <c>s &lt;= S_tmax</c>.</param>
     /// <param name="sNoise">Scale of the churn noise <c>S_noise</c>.</param>
     public EulerSampler(double sChurn = 0.0, double sTMin = 0.0, double sTMax = double.PositiveInfinity, double sNoise = 1.0)
+        : base(sChurn, sTMin, sTMax, sNoise)
     {
-        if (!(sChurn >= 0) || double.IsInfinity(sChurn)) throw new ArgumentOutOfRangeException(nameof(sChurn), sChurn, "s_churn must be finite and non-negative.");
-        if (!(sTMin >= 0) || !(sTMax >= sTMin)) throw new ArgumentOutOfRangeException(nameof(sTMax), $"Need 0 <= s_tmin <= s_tmax; got [{sTMin}, {sTMax}].");
-        if (!(sNoise >= 0) || double.IsInfinity(sNoise)) throw new ArgumentOutOfRangeException(nameof(sNoise), sNoise, "s_noise must be finite and non-negative.");
-        SChurn = sChurn; STMin = sTMin; STMax = sTMax; SNoise = sNoise;
     }
-
-    /// <summary><c>S_churn</c>.</summary>
-    public double SChurn { get; }
-
-    /// <summary><c>S_tmin</c>.</summary>
-    public double STMin { get; }
-
-    /// <summary><c>S_tmax</c>.</summary>
-    public double STMax { get; }
-
-    /// <summary><c>S_noise</c>.</summary>
-    public double SNoise { get; }
 
     /// <inheritdoc/>
     public override string Name => "euler";
@@ -49,7 +34,7 @@ public sealed class EulerSampler : Sampler
         CheckIndex(state, index);
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
-        var from = ApplyChurn(state, index, SChurn, STMin, STMax, SNoise);
+        var from = ApplyChurn(state, index);
         var (cx, cp) = state.EvaluateDeferred(state.X, from, state.ModelOutput);
         var (ofX, ofDenoised) = DeterministicMove(from, to);
         state.CombineConsuming(state.ModelOutput, from, state.X, ofX + ofDenoised * cx, state.X, ofDenoised * cp, state.ModelOutput);

@@ -13,28 +13,13 @@ namespace GenerativePaths.Samplers;
 /// <c>eps2 = (x2 - alpha' x0_2) / sigma'</c>: <c>x' = (alpha'/alpha) x + k (eps1 + eps2)</c>, evaluated as one four-term combination of
 /// <c>x</c>, the first model output, <c>x2</c> and the second model output.</para>
 /// </remarks>
-public sealed class HeunSampler : Sampler
+public sealed class HeunSampler : ChurnSampler
 {
     /// <summary>Heun, optionally with churn (same parameters as <see cref="EulerSampler"/>).</summary>
     public HeunSampler(double sChurn = 0.0, double sTMin = 0.0, double sTMax = double.PositiveInfinity, double sNoise = 1.0)
+        : base(sChurn, sTMin, sTMax, sNoise)
     {
-        if (!(sChurn >= 0) || double.IsInfinity(sChurn)) throw new ArgumentOutOfRangeException(nameof(sChurn), sChurn, "s_churn must be finite and non-negative.");
-        if (!(sTMin >= 0) || !(sTMax >= sTMin)) throw new ArgumentOutOfRangeException(nameof(sTMax), $"Need 0 <= s_tmin <= s_tmax; got [{sTMin}, {sTMax}].");
-        if (!(sNoise >= 0) || double.IsInfinity(sNoise)) throw new ArgumentOutOfRangeException(nameof(sNoise), sNoise, "s_noise must be finite and non-negative.");
-        SChurn = sChurn; STMin = sTMin; STMax = sTMax; SNoise = sNoise;
     }
-
-    /// <summary><c>S_churn</c>.</summary>
-    public double SChurn { get; }
-
-    /// <summary><c>S_tmin</c>.</summary>
-    public double STMin { get; }
-
-    /// <summary><c>S_tmax</c>.</summary>
-    public double STMax { get; }
-
-    /// <summary><c>S_noise</c>.</summary>
-    public double SNoise { get; }
 
     /// <inheritdoc/>
     public override string Name => "heun";
@@ -45,7 +30,7 @@ public sealed class HeunSampler : Sampler
         CheckIndex(state, index);
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
-        var from = ApplyChurn(state, index, SChurn, STMin, STMax, SNoise);
+        var from = ApplyChurn(state, index);
         var x = state.X;
         var (cx1, cp1) = state.EvaluateDeferred(x, from, state.ModelOutput);
         var (ofX, ofDenoised) = DeterministicMove(from, to);
