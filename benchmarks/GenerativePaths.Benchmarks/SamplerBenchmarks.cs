@@ -20,7 +20,7 @@ public class SamplerBenchmarks
     private sealed class FreeModel : IGenerativeModel<float>
     {
         public Prediction Prediction => Prediction.Sample;
-        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> modelTime, BatchTensor<float> output) { }
+        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> modelTime, in GenerativePaths.Models.ModelCondition condition, BatchTensor<float> output) { }
     }
 
     /// <summary>Latent shape: batch x channels x height x width.</summary>

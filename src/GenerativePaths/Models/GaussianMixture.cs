@@ -100,6 +100,14 @@ public sealed class GaussianMixture
     /// <summary>The per-dimension standard deviations of component <paramref name="k"/> (a copy).</summary>
     public double[] Std(int k) => _variances[k].Select(Math.Sqrt).ToArray();
 
+    /// <summary>The mixture of component <paramref name="k"/> alone (weight 1): the class-conditional distribution when each class is one component.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not a component index.</exception>
+    public GaussianMixture Component(int k)
+    {
+        if ((uint)k >= (uint)ComponentCount) throw new ArgumentOutOfRangeException(nameof(k), k, $"Component index must lie in [0, {ComponentCount}).");
+        return new GaussianMixture([1.0], [Mean(k)], [Std(k)]);
+    }
+
     /// <summary>The posterior mean <c>E[x0 | x]</c> (the ideal denoiser) of one sample.</summary>
     /// <remarks>Formula: <c>sum_k r_k (mu_k + (alpha s_k^2 / v_k)(x - alpha mu_k))</c>; see the class remarks.</remarks>
     public void PosteriorMean(ReadOnlySpan<double> x, double alpha, double sigma, Span<double> x0hat)

@@ -22,6 +22,7 @@ public enum ThresholdingKind
 /// <para>Clip: <c>x0hat = clamp(x0hat, -r, r)</c>.</para>
 /// <para>Dynamic, per sample: <c>s = quantile(|x0hat|, ratio)</c> (linear interpolation between order statistics, as <c>torch.quantile</c>),
 /// <c>s = clamp(s, 1, maxValue)</c>, <c>x0hat = clamp(x0hat, -s, s) / s</c>.</para>
+/// <para>The condition is passed to the inner model unchanged. Thread safety: not thread-safe (a sort buffer); one instance per run at a time.</para>
 /// </remarks>
 public sealed class ThresholdingModel<T> : IGenerativeModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -64,11 +65,11 @@ public sealed class ThresholdingModel<T> : IGenerativeModel<T> where T : unmanag
     public Prediction Prediction => Prediction.Sample;
 
     /// <inheritdoc/>
-    public void Evaluate(BatchTensor<T> x, ReadOnlySpan<double> modelTime, BatchTensor<T> output)
+    public void Evaluate(BatchTensor<T> x, ReadOnlySpan<double> modelTime, in ModelCondition condition, BatchTensor<T> output)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(output);
-        Inner.Evaluate(x, modelTime, output);
+        Inner.Evaluate(x, modelTime, condition, output);
         for (int b = 0; b < x.BatchSize; b++)
         {
             var level = _timeMap(modelTime[b]);

@@ -15,6 +15,7 @@ namespace GenerativePaths.Samplers;
 /// <remarks>
 /// <para>Every buffer is allocated once (scratch and history on first use), so steps after the first allocate nothing.
 /// The state may be reused for another run of the same shape with <see cref="Reset"/>.</para>
+/// <para>Thread safety: not thread-safe; one state per run (the sampler and schedule may be shared).</para>
 /// <para>A model evaluation writes the raw prediction <c>p</c> and the per-sample coefficients of the denoised estimate
 /// <c>x0hat = c_x x + c_p p</c> (<see cref="PredictionConversion"/>), so a sampler can fuse the conversion into its update.</para>
 /// </remarks>
@@ -37,14 +38,18 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <param name="sampleIds">Each row's identity for the noise source (default <c>0 .. B-1</c>); lets a split batch draw the same noise.</param>
     /// <param name="velocityPath">The path whose time a flow-velocity model differentiates. Default: the schedule's path, except that a
     /// <see cref="RectifiedFlowPath"/> with a time shift is replaced by the unshifted one (flow models predict <c>d x / d sigma = eps - x0</c>).</param>
-    public SamplerState(IGenerativeModel<T> model, StepSchedule schedule, BatchTensor<T> x, NoiseSource? noise = null, ReadOnlySpan<long> sampleIds = default, NoisePath? velocityPath = null)
+    /// <param name="condition">Each row's condition (a class label or a conditioning tensor, one row per sample), handed to every model call; default none.</param>
+    /// <exception cref="ArgumentException">The sample ids or the condition rows do not match the batch.</exception>
+    public SamplerState(IGenerativeModel<T> model, StepSchedule schedule, BatchTensor<T> x, NoiseSource? noise = null, ReadOnlySpan<long> sampleIds = default, NoisePath? velocityPath = null, ModelCondition condition = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(schedule);
         ArgumentNullException.ThrowIfNull(x);
         if (!sampleIds.IsEmpty && sampleIds.Length != x.BatchSize)
             throw new ArgumentException($"{sampleIds.Length} sample ids for a batch of {x.BatchSize}.", nameof(sampleIds));
+        condition.EnsureRows(x.BatchSize, nameof(condition));
         Model = model;
+        Condition = condition;
         Schedule = schedule;
         X = x;
         Noise = noise;
@@ -62,6 +67,9 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>The model.</summary>
     public IGenerativeModel<T> Model { get; }
+
+    /// <summary>The rows' condition, passed to every model call (<see cref="ModelCondition.None"/> for an unconditional run).</summary>
+    public ModelCondition Condition { get; }
 
     /// <summary>The schedule.</summary>
     public StepSchedule Schedule { get; }
@@ -148,7 +156,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     private (double OfState, double OfOutput) Evaluate(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output, bool checkNow)
     {
         Array.Fill(_modelTimes, point.ModelTime);
-        Model.Evaluate(x, _modelTimes, output);
+        Model.Evaluate(x, _modelTimes, Condition, output);
         ModelEvaluations++;
         if (checkNow) ThrowIfNonFinite(output, point);
         var level = new NoiseLevel(point.Alpha, point.Sigma);

@@ -22,6 +22,7 @@ public readonly record struct SamplingStatistics(int Steps, long ModelEvaluation
 public readonly record struct SamplingResult<T>(BatchTensor<T> Sample, SamplingStatistics Statistics) where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>Optional parts of a run.</summary>
+/// <remarks>Thread safety: immutable after initialisation; may be shared by runs that may share its callback.</remarks>
 public sealed class SamplingOptions<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Called after each step (the denoised estimate is then also materialised, one extra pass per step).</summary>
@@ -32,6 +33,13 @@ public sealed class SamplingOptions<T> where T : unmanaged, IFloatingPointIeee75
 
     /// <summary>Checked before each step.</summary>
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>Each row's condition (class labels or a conditioning tensor, one row per sample); default none.</summary>
+    public ModelCondition Condition { get; init; }
+
+    /// <summary>Each row's identity for the noise source (default <c>0 .. B-1</c>): give the rows' global indices when running part of a
+    /// larger batch, so that the part draws the same noise as in the whole run. Empty means the default.</summary>
+    public ReadOnlyMemory<long> SampleIds { get; init; }
 }
 
 /// <summary>
@@ -56,7 +64,12 @@ public static class SamplingLoop
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public static SamplingResult<T> Run<T>(IGenerativeModel<T> model, BatchTensor<T> x, StepSchedule schedule, Sampler sampler, NoiseSource? noise = null, SamplingOptions<T>? options = null)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => Run(new SamplerState<T>(model, schedule, x, noise), sampler, options);
+        => Run(new SamplerState<T>(model, schedule, x, noise, options is null ? default : options.SampleIds.Span, condition: options?.Condition ?? default), sampler, options);
+
+    /// <summary>Samples with options and no noise source (deterministic samplers); see the overload with a noise source.</summary>
+    public static SamplingResult<T> Run<T>(IGenerativeModel<T> model, BatchTensor<T> x, StepSchedule schedule, Sampler sampler, SamplingOptions<T> options)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Run(model, x, schedule, sampler, null, options);
 
     /// <summary>Samples with a caller-owned <paramref name="state"/>, from the current contents of its <see cref="SamplerState{T}.X"/>.</summary>
     public static SamplingResult<T> Run<T>(SamplerState<T> state, Sampler sampler, SamplingOptions<T>? options = null)

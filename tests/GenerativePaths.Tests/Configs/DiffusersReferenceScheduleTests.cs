@@ -14,6 +14,7 @@ public class DiffusersReferenceScheduleTests
         "diffusers_ddim_eta1_leading_20.json",
         "diffusers_ddpm_eps_linear_50.json",
         "diffusers_dpmpp_2m_20.json",
+        "diffusers_dpmpp_2m_heun_v_trailing_14.json",
         "diffusers_euler_ancestral_20.json",
         "diffusers_euler_eps_linspace_20.json",
         "diffusers_euler_karras_15.json",
@@ -23,14 +24,51 @@ public class DiffusersReferenceScheduleTests
         "diffusers_unipc_bh2_10.json",
     ];
 
+    /// <summary>
+    /// Cases whose sampler the library does not have yet: each is run by <see cref="ExpectedUnsupportedCasesExitThree"/>, which fails as
+    /// soon as one of them is supported, so that it moves to <see cref="Files"/> when its sampler lands. The list ends empty.
+    /// </summary>
+    internal static readonly string[] ExpectedUnsupported =
+    [
+        "diffusers_deis_2_20.json",
+        "diffusers_deis_3_15.json",
+        "diffusers_dpm_singlestep_2_12.json",
+        "diffusers_dpm_singlestep_3_15.json",
+        "diffusers_dpmpp_2m_sde_karras_16.json",
+        "diffusers_dpmpp_3m_20.json",
+        "diffusers_edm_dpmpp_2m_12.json",
+        "diffusers_edm_euler_16.json",
+        "diffusers_flowmatch_heun_shift3_10.json",
+        "diffusers_kdpm2_ancestral_12.json",
+        "diffusers_lcm_4.json",
+        "diffusers_pndm_plms_sd15_20.json",
+        "diffusers_sasolver_16.json",
+        "diffusers_tcd_4_gamma03.json",
+        "diffusers_unipc_bh1_10.json",
+    ];
+
     public static TheoryData<string> Cases => new(Files);
+
+    public static TheoryData<string> UnsupportedCases => new(ExpectedUnsupported);
 
     [Fact]
     public void EveryDiffusersCaseInTheFolderIsListed()
     {
         var files = Directory.GetFiles(ReferenceCases.Folder, "diffusers_*.json").Select(f => Path.GetFileName(f)!).Order().ToArray();
-        var listed = Files.Order().ToArray();
+        var listed = Files.Concat(ExpectedUnsupported).Order().ToArray();
         Assert.Equal(listed, files);
+        Assert.Empty(Files.Intersect(ExpectedUnsupported));
+    }
+
+    [Theory]
+    [MemberData(nameof(UnsupportedCases))]
+    public void ExpectedUnsupportedCasesExitThree(string file)
+    {
+        var stderr = new StringWriter();
+        int code = GenerativePaths.Cli.ReferenceCommand.Run([ReferenceCases.PathOf(file)], new StringWriter(), stderr);
+        Assert.True(code == GenerativePaths.Cli.ReferenceCommand.ExitUnsupported,
+            $"{file} now exits {code} (stderr: {stderr}); if its sampler landed, move it from ExpectedUnsupported to Files.");
+        Assert.Contains("not supported yet", stderr.ToString());
     }
 
     internal static (DiffusersSchedulerConfig Config, JsonElement Case, int Steps) Load(string file)

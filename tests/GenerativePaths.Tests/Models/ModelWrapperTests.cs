@@ -71,56 +71,141 @@ public class GaussianMixtureModelTests
 
 public class ClassifierFreeGuidanceTests
 {
-    /// <summary>Writes row r of the doubled batch as (r + 1) * (x + t), and counts calls and batch sizes.</summary>
-    private sealed class RowModel : IGenerativeModel<double>
+    /// <summary>Writes row r as (label + 1) * (x + t) + label * i (class conditions) or x + t + sum(embedding row) (tensor conditions); records the rows' labels.</summary>
+    private sealed class LabelModel : IGenerativeModel<double>
     {
         public int Calls, LastBatch;
+        public int[] LastLabels = [];
         public Prediction Prediction => Prediction.Epsilon;
-        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, BatchTensor<double> output)
+        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, in ModelCondition condition, BatchTensor<double> output)
         {
             Calls++; LastBatch = x.BatchSize;
+            condition.EnsureRows(x.BatchSize);
+            LastLabels = condition.Kind == ConditionKind.Class ? condition.Classes.ToArray() : [];
             for (int r = 0; r < x.BatchSize; r++)
-                for (int i = 0; i < x.RowLength; i++) output.Row(r)[i] = (r + 1) * (x.Row(r)[i] + t[r]) + (r % 2 == 0 ? i * i : 0);
+                for (int i = 0; i < x.RowLength; i++)
+                    output.Row(r)[i] = condition.Kind == ConditionKind.Class
+                        ? (condition.Classes[r] + 1) * (x.Row(r)[i] + t[r]) + condition.Classes[r] * i
+                        : x.Row(r)[i] + t[r] + condition.TensorRow(r).ToArray().Sum() * (i + 1);
         }
     }
 
-    [Fact]
-    public void OneBatchedCallGivesUncondPlusScaleTimesDifference()
+    private static double Want(double x, double t, int label, int i) => (label + 1) * (x + t) + label * i;
+
+    [Theory]
+    [InlineData(GuidanceBatchOrder.UnconditionalFirst)]
+    [InlineData(GuidanceBatchOrder.ConditionalFirst)]
+    public void OneBatchedCallGivesUncondPlusScaleTimesDifferenceInEitherOrder(GuidanceBatchOrder order)
     {
-        var inner = new RowModel();
-        var cfg = new ClassifierFreeGuidance<double>(inner, 7.5);
+        var inner = new LabelModel();
+        var cfg = new ClassifierFreeGuidance<double>(inner, 7.5, ModelCondition.FromClasses(10), order);
         using var x = BatchTensor<double>.FromRows([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]);
         using var o = BatchTensor<double>.AllocateLike(x);
-        cfg.Evaluate(x, [0.5, 0.25], o);
+        double[] t = [0.5, 0.25];
+        int[] labels = [3, 7];
+        cfg.Evaluate(x, t, ModelCondition.FromClasses(labels), o);
         Assert.Equal(1, inner.Calls);
         Assert.Equal(4, inner.LastBatch);
+        Assert.Equal(order == GuidanceBatchOrder.UnconditionalFirst ? [10, 10, 3, 7] : new[] { 3, 7, 10, 10 }, inner.LastLabels);
         for (int b = 0; b < 2; b++)
             for (int i = 0; i < 3; i++)
             {
-                double c = (b + 1) * (x.Row(b)[i] + (b == 0 ? 0.5 : 0.25)) + (b % 2 == 0 ? i * i : 0);
-                double u = (b + 3) * (x.Row(b)[i] + (b == 0 ? 0.5 : 0.25)) + (b % 2 == 0 ? i * i : 0);
+                double c = Want(x.Row(b)[i], t[b], labels[b], i), u = Want(x.Row(b)[i], t[b], 10, i);
                 Assert.Equal(u + 7.5 * (c - u), o.Row(b)[i], 12);
             }
     }
 
     [Fact]
+    public void PerSampleUnconditionalRowsAndTensorConditions()
+    {
+        var inner = new LabelModel();
+        // A per-sample "negative prompt": two unconditional embeddings of shape [2, 1].
+        var negative = ModelCondition.FromTensor(new float[] { 1, 2, 3, 4 }, 2, 2, 1);
+        var cfg = new ClassifierFreeGuidance<double>(inner, 2.0, negative);
+        using var x = BatchTensor<double>.FromRows([[1.0, 2.0], [0.0, -1.0]]);
+        using var o = BatchTensor<double>.AllocateLike(x);
+        var cond = ModelCondition.FromTensor(new float[] { 10, 20, 30, 40 }, 2, 2, 1);
+        cfg.Evaluate(x, [0.0, 1.0], cond, o);
+        double[] uSum = [3, 7], cSum = [30, 70];
+        for (int b = 0; b < 2; b++)
+            for (int i = 0; i < 2; i++)
+            {
+                double baseV = x.Row(b)[i] + b;
+                double u = baseV + uSum[b] * (i + 1), c = baseV + cSum[b] * (i + 1);
+                Assert.Equal(u + 2 * (c - u), o.Row(b)[i], 12);
+            }
+    }
+
+    [Fact]
+    public void ScaleOneAndZeroCallTheModelOnceOnTheSingleBatch()
+    {
+        var inner = new LabelModel();
+        using var x = BatchTensor<double>.FromRows([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        using var o = BatchTensor<double>.AllocateLike(x);
+        new ClassifierFreeGuidance<double>(inner, 1.0, ModelCondition.FromClasses(9)).Evaluate(x, [0.1, 0.2, 0.3], ModelCondition.FromClasses(1, 2, 3), o);
+        Assert.Equal(3, inner.LastBatch);
+        Assert.Equal([1, 2, 3], inner.LastLabels);
+        Assert.Equal(Want(3.0, 0.2, 2, 0), o.Row(1)[0], 12);
+        new ClassifierFreeGuidance<double>(inner, 0.0, ModelCondition.FromClasses(9)).Evaluate(x, [0.1, 0.2, 0.3], ModelCondition.FromClasses(1, 2, 3), o);
+        Assert.Equal(3, inner.LastBatch);
+        Assert.Equal([9, 9, 9], inner.LastLabels);
+        Assert.Equal(Want(6.0, 0.3, 9, 1), o.Row(2)[1], 12);
+    }
+
+    [Fact]
     public void RescaleMatchesLinEtAlEquations()
     {
-        var inner = new RowModel();
-        var cfg = new ClassifierFreeGuidance<double>(inner, 5.0, guidanceRescale: 0.7);
+        var inner = new LabelModel();
+        var cfg = new ClassifierFreeGuidance<double>(inner, 5.0, ModelCondition.FromClasses(1), guidanceRescale: 0.7);
         using var x = BatchTensor<double>.FromRows([[1.0, 2.0, 3.0, -2.0]]);
         using var o = BatchTensor<double>.AllocateLike(x);
-        cfg.Evaluate(x, [0.1], o);
+        cfg.Evaluate(x, [0.1], ModelCondition.FromClasses(0), o);
         double[] c = new double[4], u = new double[4], g = new double[4];
         for (int i = 0; i < 4; i++)
         {
-            c[i] = 1 * (x.Row(0)[i] + 0.1) + i * i;
-            u[i] = 2 * (x.Row(0)[i] + 0.1);
+            c[i] = Want(x.Row(0)[i], 0.1, 0, i);
+            u[i] = Want(x.Row(0)[i], 0.1, 1, i);
             g[i] = u[i] + 5 * (c[i] - u[i]);
         }
         static double Std(double[] v) { double m = v.Average(); return Math.Sqrt(v.Sum(e => (e - m) * (e - m)) / (v.Length - 1)); }
         double factor = 0.7 * Std(c) / Std(g) + 0.3;
         for (int i = 0; i < 4; i++) Assert.Equal(g[i] * factor, o.Row(0)[i], 12);
+    }
+
+    [Fact]
+    public void BadConditionsAreNamed()
+    {
+        var inner = new LabelModel();
+        Assert.Throws<ArgumentException>(() => new ClassifierFreeGuidance<double>(inner, 2.0, ModelCondition.None));
+        var cfg = new ClassifierFreeGuidance<double>(inner, 2.0, ModelCondition.FromClasses(10));
+        using var x = BatchTensor<double>.FromRows([[1.0], [2.0]]);
+        using var o = BatchTensor<double>.AllocateLike(x);
+        var none = Assert.Throws<ArgumentException>(() => cfg.Evaluate(x, [0.0, 0.0], ModelCondition.None, o));
+        Assert.Contains("condition", none.Message);
+        var rows = Assert.Throws<ArgumentException>(() => cfg.Evaluate(x, [0.0, 0.0], ModelCondition.FromClasses(1, 2, 3), o));
+        Assert.Contains("3 rows for a batch of 2", rows.Message);
+        var kind = Assert.Throws<ArgumentException>(() => cfg.Evaluate(x, [0.0, 0.0], ModelCondition.FromTensor(new float[2], 2, 1), o));
+        Assert.Contains("Tensor", kind.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelCondition.FromClasses(1, -2));
+    }
+
+    [Fact]
+    public void GuidanceOverTheExactClassConditionalMixtureInterpolatesTheClassAndUnconditionalDenoisers()
+    {
+        var mix = GaussianMixture.Isotropic([0.3, 0.7], [[-1.0, 0.5], [1.5, -0.5]], [0.3, 0.6]);
+        var model = GaussianMixtureModel<double>.ClassConditional([mix.Component(0), mix.Component(1)], mix, 2, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        using var x = BatchTensor<double>.FromRows([[0.2, -0.1], [1.0, 2.0]]);
+        using var o = BatchTensor<double>.AllocateLike(x);
+        double w = 3.0, sigma = 0.8;
+        new ClassifierFreeGuidance<double>(model, w, ModelCondition.FromClasses(2)).Evaluate(x, [sigma, sigma], ModelCondition.FromClasses(1, 0), o);
+        int[] labels = [1, 0];
+        for (int b = 0; b < 2; b++)
+        {
+            double[] c = new double[2], u = new double[2];
+            mix.Component(labels[b]).PosteriorMean(x.Row(b).ToArray(), 1, sigma, c);
+            mix.PosteriorMean(x.Row(b).ToArray(), 1, sigma, u);
+            for (int i = 0; i < 2; i++) Assert.Equal(u[i] + w * (c[i] - u[i]), o.Row(b)[i], 12);
+        }
     }
 }
 
@@ -129,7 +214,7 @@ public class ThresholdingTests
     private sealed class Constant(double[][] rows) : IGenerativeModel<double>
     {
         public Prediction Prediction => Prediction.Sample;
-        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, BatchTensor<double> output)
+        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, BatchTensor<double> output)
         {
             for (int b = 0; b < rows.Length; b++) rows[b].CopyTo(output.Row(b));
         }

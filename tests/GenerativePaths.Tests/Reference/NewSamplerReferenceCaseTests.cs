@@ -56,10 +56,10 @@ public class DiffusersNewSamplerMappingTests
     {
         public List<double> Times { get; } = [];
         public GenerativePaths.Models.Prediction Prediction => inner.Prediction;
-        public void Evaluate(GenerativePaths.Tensors.BatchTensor<double> x, ReadOnlySpan<double> t, GenerativePaths.Tensors.BatchTensor<double> output)
+        public void Evaluate(GenerativePaths.Tensors.BatchTensor<double> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, GenerativePaths.Tensors.BatchTensor<double> output)
         {
             Times.Add(t[0]);
-            inner.Evaluate(x, t, output);
+            inner.Evaluate(x, t, condition, output);
         }
     }
 

@@ -18,9 +18,9 @@ public class FusedFiniteCheckTests
         public int Calls, Step, BadStep = -1;
         public double BadTime = double.NaN;
         public Prediction Prediction => inner.Prediction;
-        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, BatchTensor<float> output)
+        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, BatchTensor<float> output)
         {
-            inner.Evaluate(x, t, output);
+            inner.Evaluate(x, t, condition, output);
             if (Calls++ != badCall) return;
             output.Row(badSample)[badElement] = badValue;
             BadStep = Step;
@@ -90,7 +90,7 @@ public class FusedFiniteCheckTests
     private sealed class Wide(IGenerativeModel<float> inner) : IGenerativeModel<float>
     {
         public Prediction Prediction => inner.Prediction;
-        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, BatchTensor<float> output)
+        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, BatchTensor<float> output)
         {
             int b = x.BatchSize, blocks = x.RowLength / 4;
             using var xi = BatchTensor<float>.Allocate(b * blocks, 4);

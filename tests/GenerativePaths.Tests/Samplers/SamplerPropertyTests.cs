@@ -173,7 +173,7 @@ public class SamplerPropertyTests
     {
         private int _call;
         public Prediction Prediction => Prediction.Sample;
-        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, BatchTensor<double> output)
+        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, BatchTensor<double> output)
         {
             output.Span.Clear();
             if (_call++ == badStep) output.Row(badSample)[1] = double.NaN;

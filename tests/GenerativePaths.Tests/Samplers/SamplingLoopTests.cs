@@ -101,7 +101,7 @@ public class SamplingLoopTests
     private sealed class FreeModel : IGenerativeModel<float>
     {
         public Prediction Prediction => Prediction.Epsilon;
-        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, BatchTensor<float> output) { }
+        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, BatchTensor<float> output) { }
     }
 
     [Theory]
