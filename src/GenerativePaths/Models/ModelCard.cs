@@ -463,8 +463,8 @@ public sealed class ModelCard
     }
 
     /// <summary>
-    /// The default plan of <paramref name="steps"/> steps: the scheduler config's own (<c>discrete_vp</c>); uniform in <c>s</c>
-    /// from 1 (rectified flow); Karras (rho 7) from <c>sigma_max</c> to <c>sigma_min</c> (edm, ve); uniform in <c>t</c> from 1 to
+    /// The default plan of <paramref name="steps"/> steps: the scheduler config's own (<c>discrete_vp</c>); for rectified flow
+    /// <c>s = 1, 1 - 1/n, ..., 1/n</c> then 0 (<c>n</c> model evaluations for Euler); Karras (rho 7) from <c>sigma_max</c> to <c>sigma_min</c> (edm, ve); uniform in <c>t</c> from 1 to
     /// <see cref="ContinuousVpTimeMin"/> (continuous VP). Every plan ends at the clean point.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Fewer than one step.</exception>
@@ -475,7 +475,12 @@ public sealed class ModelCard
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         switch (PathKind)
         {
-            case CardPathKind.RectifiedFlow: return StepSchedules.Flow(steps, null, 1.0);
+            case CardPathKind.RectifiedFlow:
+            {
+                var sigmas = new double[steps];
+                for (int i = 0; i < steps; i++) sigmas[i] = 1.0 - (double)i / steps;
+                return StepSchedules.FromFlowSigmas(sigmas, 1.0);
+            }
             case CardPathKind.Ve or CardPathKind.Edm: return StepSchedules.Karras(steps, SigmaMin, SigmaMax);
             case CardPathKind.DiscreteVp: return SchedulerConfig!.CreateSchedule(steps);
             default:

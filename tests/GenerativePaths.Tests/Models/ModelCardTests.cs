@@ -195,6 +195,9 @@ public class ModelCardTests
             Assert.Equal(p.Alpha, card.Path.Alpha(card.Path.TimeFromLogSnr(p.LogSnr)), 1e-6);
         }
         Assert.NotNull(card.CreateDefaultSampler());
+        // n steps are n moves between distinct points (no zero-length step at the end).
+        for (int i = 0; i < schedule.StepCount; i++) Assert.True(schedule[i + 1].Sigma / schedule[i + 1].Alpha < schedule[i].Sigma / schedule[i].Alpha);
+        if (card.PathKind != CardPathKind.DiscreteVp) Assert.Equal(12, schedule.StepCount);
     }
 
     [Fact]
