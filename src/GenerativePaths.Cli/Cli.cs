@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Reflection;
 using System.Text.Json;
 
 namespace GenerativePaths.Cli;
@@ -61,7 +62,7 @@ internal static class Cli
         if (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
         return e switch
         {
-            CommandLineException => OneLine(e.Message),
+            CommandLineException or GenerativePaths.Models.ModelCardException => OneLine(e.Message),
             JsonException => "invalid JSON: " + OneLine(e.Message),
             FileNotFoundException f => $"file not found: {f.FileName ?? OneLine(f.Message)}",
             DirectoryNotFoundException => OneLine(e.Message),
@@ -91,12 +92,26 @@ internal static class Cli
     {
         var root = new RootCommand("gpaths: samplers and ODE integrators for generative models (GenerativePaths). "
             + "Exit codes: 0 ok, 1 outside tolerance (reference), 2 usage or input error, 3 unsupported (reference).");
+        foreach (var option in root.Options)
+            if (option is VersionOption version) version.Action = new VersionAction();
         root.Add(DemoCommand.Create(stdout));
         root.Add(ReferenceCommand.Create(stdout, stderr));
         root.Add(GenerateCommand.Create(stdout, stderr));
         root.Add(CompareCommand.Create(stdout, stderr));
         root.Add(PathsCommand.Create(stdout));
         return root;
+    }
+}
+
+/// <summary>Prints the tool's own version (not the host process's).</summary>
+internal sealed class VersionAction : SynchronousCommandLineAction
+{
+    public static string Version => typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public override int Invoke(ParseResult parseResult)
+    {
+        parseResult.InvocationConfiguration.Output.WriteLine($"gpaths {Version}");
+        return Cli.ExitOk;
     }
 }
 

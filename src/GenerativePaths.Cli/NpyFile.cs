@@ -24,7 +24,7 @@ internal sealed record NpyArray(int[] Shape, float[]? Floats, long[]? Longs)
 /// at a multiple of 64 bytes.</remarks>
 internal static partial class NpyFile
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     /// <summary>The header dictionary as NumPy writes it, padded with spaces to a total (with the 10-byte preamble) multiple of 64, ending in a newline.</summary>
     public static string Header(string descr, IReadOnlyList<int> shape)
