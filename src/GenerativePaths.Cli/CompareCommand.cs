@@ -36,7 +36,7 @@ internal static class CompareCommand
         var judge = Options.Path("--judge", "A classifier ONNX model (card beside it): the Fréchet distance is taken in its feature space and the label accuracy is reported.");
         var data = Options.Path("--data", "Real samples, a float32 .npy of shape [n, ...sample_shape].", required: true);
         var seed = Options.Seed("--seed", "The noise seed.", 0);
-        var threads = Options.Int("--threads", "Batches run at once (when the model allows it).", 1, min: 1, max: 1024);
+        var threads = Options.Int("--threads", "ONNX Runtime threads inside one operator (0: its choice).", 0, min: 0, max: 1024);
         var outDir = Options.Path("--out", "The folder for compare.md and compare.png (created if missing).", required: true);
         var command = new Command("compare", "Compare samplers by sample quality (Fréchet distance) per model evaluation; writes DIR/compare.md and DIR/compare.png.")
         {
@@ -49,7 +49,7 @@ internal static class CompareCommand
             Check(s);
             var real = ReadData(parse.GetValue(data)!);
             using var m = ModelLoader.Load(parse.GetValue(model)!, parse.GetValue(card), s.Threads);
-            using var j = parse.GetValue(judge) is { } jp ? JudgeLoader.Load(jp) : null;
+            using var j = parse.GetValue(judge) is { } jp ? ModelLoader.LoadJudge(jp) : null;
             Run(m, j, real.Floats!, real.Rows, real.RowLength, s, stdout, stderr);
             return Cli.ExitOk;
         });

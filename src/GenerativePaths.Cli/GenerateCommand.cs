@@ -22,7 +22,7 @@ internal static class GenerateCommand
         var perLabel = Options.OptionalInt("--per-label", "Samples per label (default 8).", min: 1, max: 1_000_000);
         var count = Options.OptionalInt("--count", "Total samples (labels cycle); default 16 for an unconditional model.", min: 1, max: 10_000_000);
         var seed = Options.Seed("--seed", "The noise seed.", 0);
-        var threads = Options.Int("--threads", "Batches run at once (when the model allows it).", 1, min: 1, max: 1024);
+        var threads = Options.Int("--threads", "ONNX Runtime threads inside one operator (0: its choice).", 0, min: 0, max: 1024);
         var output = new Option<string>("--out") { Description = "The samples, float32 [n, ...sample_shape].", DefaultValueFactory = _ => "samples.npy" };
         var labelsOut = Options.Path("--labels-out", "The labels, int64 [n].");
         var grid = Options.Path("--grid", "A PNG grid of the samples (cards with 'image'); one row per label.");

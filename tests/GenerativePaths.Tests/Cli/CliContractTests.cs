@@ -65,7 +65,7 @@ public sealed class CliContractTests
     [InlineData("--count", "0", "--count must")]
     [InlineData("--per-label", "0", "--per-label must")]
     [InlineData("--seed", "-1", "--seed needs")]
-    [InlineData("--threads", "0", "--threads must")]
+    [InlineData("--threads", "-1", "--threads must")]
     public void GenerateRejectsBadNumbers(string option, string value, string message)
         => Assert.Contains(message, AssertUsageError("gpaths generate", "generate", "--model", ModelPath("gmm-denoiser.onnx"), option, value));
 
