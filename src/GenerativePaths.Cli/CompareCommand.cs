@@ -83,6 +83,7 @@ internal static class CompareCommand
         Directory.CreateDirectory(s.OutDir);
         int[]? labels = model.Classes > 0 ? Generation.Cycling(s.Count, model.Classes) : null;
         string space = judge is null ? $"pixel space ({model.SampleLength} values)" : $"the judge's feature space ({judge.FeatureLength} features)";
+        string column = judge is null ? "FD, pixels" : "FD, judge features";
         var (realFeatures, featureLength) = Features(judge, real, realRows, realLength, out _);
 
         var rows = new List<CompareRow>();
@@ -93,13 +94,13 @@ internal static class CompareCommand
             var entry = SamplerCatalog.Find(name);
             foreach (int budget in s.Budgets.Distinct().Order())
             {
-                int steps = budget / entry.EvaluationsPerStep;
-                if (steps < 1)
+                var fitted = FitBudget(model, entry, s.Schedule, budget);
+                if (fitted is null)
                 {
-                    notes.Add($"{entry.Name} cannot meet a budget of {budget} model evaluations ({entry.EvaluationsPerStep} per step); skipped.");
+                    notes.Add($"{entry.Name} cannot meet a budget of {budget} model evaluations (one step needs more); skipped.");
                     continue;
                 }
-                var schedule = SamplerCatalog.Build(s.Schedule, steps, model.DefaultSchedule);
+                var (steps, schedule) = fitted.Value;
                 var result = Generation.Run(model, entry.Create(), schedule, s.Count, labels, s.Guidance, s.Seed, s.Threads, bar.Report);
                 var (features, _) = Features(judge, result.Samples, s.Count, model.SampleLength, out var logits);
                 double fd = FrechetDistance.Squared(features, s.Count, realFeatures, realRows, featureLength);
@@ -107,13 +108,51 @@ internal static class CompareCommand
                 rows.Add(new CompareRow(entry.Name, budget, steps, result.ModelEvaluationsPerBatch, fd, accuracy, result.Seconds));
             }
         }
-        string md = Markdown(model, s, space, rows, notes, judge is not null && labels is not null);
+        string md = Markdown(model, s, space, column, rows, notes, judge is not null && labels is not null);
         File.WriteAllText(Path.Combine(s.OutDir, "compare.md"), md);
-        Plots.FrechetAgainstNfe(Path.Combine(s.OutDir, "compare.png"), rows, $"{model.Name}: Fréchet distance in {space}");
+        Plots.FrechetAgainstNfe(Path.Combine(s.OutDir, "compare.png"), rows, $"{model.Name}: Fréchet distance ({(judge is null ? "pixel space" : "judge features")})");
         stdout.Write(md);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"compare: {rows.Count} runs of {s.Count} samples, {rows.Sum(r => r.Seconds):F1} s -> {Path.Combine(s.OutDir, "compare.md")}, {Path.Combine(s.OutDir, "compare.png")}"));
         return rows;
+    }
+
+    /// <summary>
+    /// The most steps whose run needs at most <paramref name="budget"/> model evaluations, counted by a dry run of the sampler on one
+    /// row of a model that predicts zeros (samplers take the same steps whatever the model says); null when one step needs more.
+    /// </summary>
+    internal static (int Steps, GenerativePaths.Schedules.StepSchedule Schedule)? FitBudget(GenerationModel model, SamplerEntry entry, string scheduleName, int budget)
+    {
+        (int, GenerativePaths.Schedules.StepSchedule)? best = null;
+        int misses = 0;
+        // Start near budget / evaluations-per-step and look a little beyond it: a last step to sigma = 0 or a first step from
+        // alpha = 0 may need fewer evaluations, and a schedule may end with a step that needs none.
+        for (int steps = 1; steps <= 2 * budget + 2 && misses < 3; steps++)
+        {
+            var schedule = SamplerCatalog.Build(scheduleName, steps, model.DefaultSchedule);
+            long nfe = CountEvaluations(model, entry, schedule);
+            if (nfe <= budget) { best = (steps, schedule); misses = 0; }
+            else if (best is not null) misses++;
+            else return null;
+        }
+        return best;
+    }
+
+    private static long CountEvaluations(GenerationModel model, SamplerEntry entry, GenerativePaths.Schedules.StepSchedule schedule)
+    {
+        using var x = GenerativePaths.Tensors.BatchTensor<float>.Allocate(1, model.SampleLength);
+        var noise = new GenerativePaths.Noise.PhiloxNoise(0);
+        noise.Fill(x, 0);
+        return GenerativePaths.Samplers.SamplingLoop.Run(new ZeroModel(model.Model.Prediction), x, schedule, entry.Create(), noise).Statistics.ModelEvaluations;
+    }
+
+    /// <summary>A model that predicts zeros, for counting evaluations.</summary>
+    private sealed class ZeroModel(GenerativePaths.Models.Prediction prediction) : GenerativePaths.Models.IGenerativeModel<float>
+    {
+        public GenerativePaths.Models.Prediction Prediction => prediction;
+
+        public void Evaluate(GenerativePaths.Tensors.BatchTensor<float> x, ReadOnlySpan<double> modelTime, in GenerativePaths.Models.ModelCondition condition,
+            GenerativePaths.Tensors.BatchTensor<float> output) => output.Span.Clear();
     }
 
     private static (float[] Features, int Length) Features(IJudge? judge, float[] x, int rows, int length, out float[]? logits)
@@ -145,7 +184,7 @@ internal static class CompareCommand
         return (double)right / labels.Length;
     }
 
-    private static string Markdown(GenerationModel model, Settings s, string space, List<CompareRow> rows, List<string> notes, bool accuracy)
+    private static string Markdown(GenerationModel model, Settings s, string space, string column, List<CompareRow> rows, List<string> notes, bool accuracy)
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
@@ -155,8 +194,8 @@ internal static class CompareCommand
             + $"{(s.Guidance != 1 ? $", guidance {s.Guidance:G4}" : "")}. FD is the squared Fréchet distance to the real data in {space}; lower is better.");
         sb.AppendLine();
         sb.AppendLine(accuracy
-            ? $"| sampler | NFE budget | steps | NFE | FD ({space}) | label accuracy | seconds |"
-            : $"| sampler | NFE budget | steps | NFE | FD ({space}) | seconds |");
+            ? $"| sampler | NFE budget | steps | NFE | {column} | label accuracy | seconds |"
+            : $"| sampler | NFE budget | steps | NFE | {column} | seconds |");
         sb.AppendLine(accuracy ? "|---|---:|---:|---:|---:|---:|---:|" : "|---|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
             sb.AppendLine(accuracy

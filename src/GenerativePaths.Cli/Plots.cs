@@ -21,16 +21,29 @@ internal static class Plots
             var points = group.Where(r => r.Nfe > 0).OrderBy(r => r.Nfe).ToArray();
             if (points.Length == 0) continue;
             foreach (var p in points) nfes.Add(p.Nfe);
-            var line = plot.Add.Scatter(points.Select(p => Math.Log2(p.Nfe)).ToArray(), points.Select(p => p.Frechet).ToArray(), Colors[colour++ % Colors.Length]);
+            var line = plot.Add.Scatter(points.Select(p => Math.Log2(p.Nfe)).ToArray(), points.Select(p => Math.Log10(Math.Max(p.Frechet, 1e-12))).ToArray(), Colors[colour++ % Colors.Length]);
             line.LegendText = group.Key;
             line.LineWidth = 2;
             line.MarkerSize = 7;
         }
         if (nfes.Count > 0)
             plot.Axes.Bottom.SetTicks(nfes.Select(n => Math.Log2(n)).ToArray(), nfes.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        var fds = rows.Where(r => r.Nfe > 0).Select(r => Math.Max(r.Frechet, 1e-12)).ToArray();
+        if (fds.Length > 0)
+        {
+            // Log y axis: ticks at 1, 2 and 5 times the powers of ten that the values span.
+            var ticks = new List<double>();
+            for (int k = (int)Math.Floor(Math.Log10(fds.Min())); k <= (int)Math.Ceiling(Math.Log10(fds.Max())); k++)
+                foreach (double m in new[] { 1.0, 2.0, 5.0 })
+                {
+                    double v = m * Math.Pow(10, k);
+                    if (v >= fds.Min() / 1.5 && v <= fds.Max() * 1.5) ticks.Add(v);
+                }
+            plot.Axes.Left.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        }
         plot.Title(title, 14);
         plot.XLabel("model evaluations (NFE, log scale)");
-        plot.YLabel("Fréchet distance (squared)");
+        plot.YLabel("squared Fréchet distance (log scale)");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         Save(path, 900, 600, (canvas, w, h) => plot.Render(canvas, w, h));
     }
