@@ -50,6 +50,7 @@ internal static class Generation
     /// <summary>Rows per batched model call.</summary>
     public const int BatchSize = 256;
 
+    /// <remarks>The progress callback receives (steps done, steps in all) over every batch.</remarks>
     /// <exception cref="CommandLineException">Guidance without a null class, or labels outside the model's classes.</exception>
     public static GenerationResult Run(GenerationModel model, Sampler sampler, StepSchedule schedule, int count, int[]? labels, double guidance,
         ulong seed, int threads = 1, Action<int, int>? progress = null)
@@ -92,14 +93,16 @@ internal static class Generation
                 condition = ModelCondition.FromClasses(labels.AsSpan(start, rows).ToArray());
                 if (guided) m = new ClassifierFreeGuidance<float>(model.Model, guidance, ModelCondition.FromClasses(model.UnconditionalClass!.Value));
             }
-            var result = SamplingLoop.Run(m, x, schedule, sampler, noise, new SamplingOptions<float> { Condition = condition, SampleIds = ids });
+            int before;
+            lock (gate) before = done * schedule.StepCount;
+            var stepProgress = progress is null ? null : new StepProgress(k => { lock (gate) progress(before + k, batches * schedule.StepCount); });
+            var result = SamplingLoop.Run(m, x, schedule, sampler, noise, new SamplingOptions<float> { Condition = condition, SampleIds = ids, Progress = stepProgress });
             x.Span.CopyTo(samples.AsSpan(start * length, rows * length));
             lock (gate)
             {
                 perBatch = Math.Max(perBatch, result.Statistics.ModelEvaluations);
                 total += result.Statistics.ModelEvaluations;
                 done++;
-                progress?.Invoke(done, batches);
             }
         });
         foreach (float v in samples)
@@ -109,6 +112,12 @@ internal static class Generation
 
     /// <summary>Labels for <paramref name="count"/> samples cycling through <c>0 .. classes - 1</c>.</summary>
     public static int[] Cycling(int count, int classes) => Enumerable.Range(0, count).Select(i => i % classes).ToArray();
+}
+
+/// <summary>Reports synchronously on the sampling thread (unlike <see cref="Progress{T}"/>, which posts).</summary>
+internal sealed class StepProgress(Action<int> report) : IProgress<int>
+{
+    public void Report(int value) => report(value);
 }
 
 /// <summary>A one-line progress bar on a terminal's standard error, redrawn in place; silent when standard error is redirected.</summary>
@@ -127,7 +136,7 @@ internal sealed class ProgressBar(TextWriter stderr, bool enabled)
         if (percent == _last) return;
         _last = percent;
         int filled = percent * 30 / 100;
-        stderr.Write($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {percent,3}% ({done}/{total} batches)");
+        stderr.Write($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {percent,3}% ({done}/{total} steps)");
         if (done == total) stderr.Write("\r" + new string(' ', 60) + "\r");
     }
 }
