@@ -101,7 +101,7 @@ internal static class CompareCommand
                     continue;
                 }
                 var (steps, schedule) = fitted.Value;
-                var result = Generation.Run(model, entry.Create(), schedule, s.Count, labels, s.Guidance, s.Seed, s.Threads, bar.Report);
+                var result = Generation.Run(model, entry.Create(), schedule, s.Count, labels, s.Guidance, s.Seed, bar.Report);
                 var (features, _) = Features(judge, result.Samples, s.Count, model.SampleLength, out var logits);
                 double fd = FrechetDistance.Squared(features, s.Count, realFeatures, realRows, featureLength);
                 double? accuracy = judge is not null && labels is not null ? Accuracy(logits!, judge.Classes, labels) : null;

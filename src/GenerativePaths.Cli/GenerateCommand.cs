@@ -86,7 +86,7 @@ internal static class GenerateCommand
         if (s.Grid is not null && model.Image is null) throw new CommandLineException($"the card of {model.Name} has no 'image'; --grid needs one.");
 
         var bar = ProgressBar.For(stderr);
-        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, s.Threads, bar.Report);
+        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report);
         NpyFile.WriteFloat32(s.Out, result.Samples, [count, .. model.SampleShape]);
         if (s.LabelsOut is not null) NpyFile.WriteInt64(s.LabelsOut, labels!.Select(l => (long)l).ToArray(), [count]);
         string gridNote = "";

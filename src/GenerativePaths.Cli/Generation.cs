@@ -19,9 +19,8 @@ internal sealed record ImageLayout(int Height, int Width, int Channels, double R
 /// <param name="DefaultSampler">The sampler used when none is named.</param>
 /// <param name="Name">A short name for reports.</param>
 /// <param name="Owner">Disposed with the model (a session), or null.</param>
-/// <param name="ThreadSafe">Whether several batches may call <paramref name="Model"/> at once.</param>
 internal sealed record GenerationModel(IGenerativeModel<float> Model, int[] SampleShape, int Classes, int? UnconditionalClass, ImageLayout? Image,
-    Func<int, StepSchedule> DefaultSchedule, SamplerEntry DefaultSampler, string Name, IDisposable? Owner = null, bool ThreadSafe = false) : IDisposable
+    Func<int, StepSchedule> DefaultSchedule, SamplerEntry DefaultSampler, string Name, IDisposable? Owner = null) : IDisposable
 {
     /// <summary>Values per sample.</summary>
     public int SampleLength => SampleShape.Aggregate(1, (a, b) => a * b);
@@ -53,7 +52,7 @@ internal static class Generation
     /// <remarks>The progress callback receives (steps done, steps in all) over every batch.</remarks>
     /// <exception cref="CommandLineException">Guidance without a null class, or labels outside the model's classes.</exception>
     public static GenerationResult Run(GenerationModel model, Sampler sampler, StepSchedule schedule, int count, int[]? labels, double guidance,
-        ulong seed, int threads = 1, Action<int, int>? progress = null)
+        ulong seed, Action<int, int>? progress = null)
     {
         if (count < 1) throw new CommandLineException($"the sample count must be at least 1 (got {count}).");
         if (labels is not null)
@@ -74,9 +73,8 @@ internal static class Generation
         int done = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var noise = new PhiloxNoise(seed);
-        int degree = model.ThreadSafe ? Math.Max(1, threads) : 1;
-        object gate = new();
-        Parallel.For(0, batches, new ParallelOptions { MaxDegreeOfParallelism = degree }, b =>
+        // Batches run one after another: a model instance serves one call at a time.
+        for (int b = 0; b < batches; b++)
         {
             int start = b * BatchSize, rows = Math.Min(BatchSize, count - start);
             var ids = new long[rows];
@@ -93,18 +91,14 @@ internal static class Generation
                 condition = ModelCondition.FromClasses(labels.AsSpan(start, rows).ToArray());
                 if (guided) m = new ClassifierFreeGuidance<float>(model.Model, guidance, ModelCondition.FromClasses(model.UnconditionalClass!.Value));
             }
-            int before;
-            lock (gate) before = done * schedule.StepCount;
-            var stepProgress = progress is null ? null : new StepProgress(k => { lock (gate) progress(before + k, batches * schedule.StepCount); });
+            int before = done * schedule.StepCount;
+            var stepProgress = progress is null ? null : new StepProgress(k => progress(before + k, batches * schedule.StepCount));
             var result = SamplingLoop.Run(m, x, schedule, sampler, noise, new SamplingOptions<float> { Condition = condition, SampleIds = ids, Progress = stepProgress });
             x.Span.CopyTo(samples.AsSpan(start * length, rows * length));
-            lock (gate)
-            {
-                perBatch = Math.Max(perBatch, result.Statistics.ModelEvaluations);
-                total += result.Statistics.ModelEvaluations;
-                done++;
-            }
-        });
+            perBatch = Math.Max(perBatch, result.Statistics.ModelEvaluations);
+            total += result.Statistics.ModelEvaluations;
+            done++;
+        }
         foreach (float v in samples)
             if (!float.IsFinite(v)) throw new CommandLineException("the sampler produced a non-finite value; try more steps or another sampler.");
         return new GenerationResult(samples, count, length, schedule.StepCount, perBatch, total, clock.Elapsed.TotalSeconds);

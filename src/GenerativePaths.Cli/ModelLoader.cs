@@ -74,6 +74,6 @@ internal static class ModelLoader
         var entry = SamplerCatalog.Samplers.FirstOrDefault(s => s.Name == defaultName)
             ?? new SamplerEntry(defaultName, "the card's default sampler", card.CreateDefaultSampler, 1, false);
         return new GenerationModel(model, card.SampleShape.ToArray(), card.Classes ?? 0, card.UnconditionalClass, image,
-            card.CreateSchedule, entry, name, owner, ThreadSafe: false);
+            card.CreateSchedule, entry, name, owner);
     }
 }
