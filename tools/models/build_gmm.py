@@ -380,21 +380,15 @@ def write_cases(spec, onnx_path, cases_dir, seed):
     card["name_time_int"] = tdt == I64
     rng = np.random.default_rng(seed)
     npdt = {F32: np.float32, F16: np.float16, I64: np.int64}
-    dname = {F32: "float32", F16: "float16", I64: "int64"}
     cases = []
     for n in (1, 16):
         x, t, c = test_points(card, rng, n, conditional)
         x = x.astype(npdt[sdt])
         t = t.astype(npdt[tdt])
-        y = oracle(card, x, t, c)
-        tol = 2e-3 if sdt == F16 else 2e-6
-        inputs = [{"name": xn, "dtype": dname[sdt], "shape": list(x.shape), "data": x.astype(np.float64).ravel().tolist()},
-                  {"name": tn, "dtype": dname[tdt], "shape": list(t.shape), "data": t.astype(np.float64).ravel().tolist()}]
-        if conditional:
-            inputs.append({"name": "c", "dtype": "int64", "shape": [n], "data": c.astype(np.float64).tolist()})
-        cases.append({"inputs": inputs, "outputs": [{"name": on, "dtype": dname[sdt], "shape": list(y.shape),
-                                                     "data": y.ravel().tolist(), "rtol": tol, "atol": tol}]})
-    common.write_json(os.path.join(cases_dir, name + ".json"), {"model": onnx_path, "cases": cases})
+        y = oracle(card, x, t, c).astype(npdt[sdt])
+        inputs = [(xn, x), (tn, t)] + ([("c", c.astype(np.int64))] if conditional else [])
+        cases.append((inputs, [(on, y, 2e-3 if sdt == F16 else 2e-6)]))
+    common.write_check_cases(cases_dir, onnx_path, cases)
 
 
 def main():

@@ -259,3 +259,71 @@ def save_grid_png(samples, path, rows=10):
         grid[1 + r * 9:1 + r * 9 + 8, 1 + c * 9:1 + c * 9 + 8] = s[i]
     img = Image.fromarray((255 * (1 - grid)).astype(np.uint8)).resize((grid.shape[1] * 6, grid.shape[0] * 6), Image.NEAREST)
     img.save(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Check cases for ONNX Runtime: inputs and the outputs the Python side computed, one JSON file a graph.
+
+_DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float16): "float16", np.dtype(np.int64): "int64"}
+
+
+def write_check_cases(cases_dir, onnx_path, cases):
+    """cases: [(inputs [(name, array)], outputs [(name, array, tolerance)])] -> cases_dir/NAME.json,
+    the format the ONNX Runtime checker reads (|got - expected| <= tol + tol |expected| elementwise)."""
+    os.makedirs(cases_dir, exist_ok=True)
+
+    def t(name, a):
+        a = np.asarray(a)
+        return {"name": name, "dtype": _DTYPES[a.dtype], "shape": list(a.shape),
+                "data": a.astype(np.float64).ravel().tolist()}
+
+    out = {"model": os.path.abspath(onnx_path), "cases": [
+        {"inputs": [t(n, a) for n, a in ins],
+         "outputs": [dict(t(n, a), rtol=tol, atol=tol) for n, a, tol in outs]} for ins, outs in cases]}
+    name = os.path.basename(onnx_path)[: -len(".onnx")]
+    write_json(os.path.join(cases_dir, name + ".json"), out)
+
+
+def denoiser_check_cases(model, t_low, t_high, out_name, seed=7):
+    """Inputs over the model's time range (batches of 1 and 32, every class and the unconditional one)
+    with the torch model's outputs."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n in (1, 32):
+        x = rng.standard_normal((n, 64)).astype(np.float32)
+        t = rng.uniform(t_low, t_high, n).astype(np.float32)
+        if n >= 4:
+            t[:2] = [t_low, t_high]
+        c = rng.integers(0, 11, n).astype(np.int64)
+        with torch.no_grad():
+            y = model.eval()(torch.from_numpy(x), torch.from_numpy(t), torch.from_numpy(c)).numpy()
+        cases.append(([("x", x), ("t", t), ("c", c)], [(out_name, y, 1e-4)]))
+    return cases
+
+
+def cases_arg():
+    """--cases DIR on the command line of the build scripts (where to write ONNX Runtime check cases)."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", help="also write ONNX Runtime check cases (inputs and expected outputs) to this folder")
+    return ap.parse_args().cases
+
+
+def judge_features(judge, samples):
+    import torch
+
+    with torch.no_grad():
+        return judge(torch.as_tensor(samples, dtype=torch.float32))[1].numpy().astype(np.float64)
+
+
+def frechet_distance(f1, f2):
+    """Frechet distance between Gaussians fitted to two feature sets [N, F] (float64)."""
+    from scipy import linalg
+
+    m1, m2 = f1.mean(0), f2.mean(0)
+    c1, c2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+    covmean = linalg.sqrtm(c1 @ c2).real
+    return float(((m1 - m2) ** 2).sum() + np.trace(c1 + c2 - 2 * covmean))

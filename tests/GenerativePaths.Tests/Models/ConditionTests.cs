@@ -138,4 +138,31 @@ public class ConditionTests
         var e = Assert.Throws<ArgumentException>(() => SamplingLoop.Run(model, x, schedule, new DdimSampler(), new SamplingOptions<double> { Condition = ModelCondition.FromClasses(1, 2) }));
         Assert.Contains("2 rows for a batch of 3", e.Message);
     }
+
+    /// <summary>The guidance snippet of docs/sampler-guide.md, compiled and run on a class-conditional exact model with a null class 10.</summary>
+    [Fact]
+    public void SamplerGuideGuidanceSnippetRuns()
+    {
+        var mix = GaussianMixture.Isotropic([0.5, 0.5], [[-2.0, 0.0], [2.0, 1.0]], [0.3, 0.5]);
+        var path = new TrigonometricPath();
+        var model = GaussianMixtureModel<float>.ClassConditional([mix.Component(0), mix.Component(1)], mix, 10, Prediction.Epsilon, ModelTimeMaps.Path(path));
+        var schedule = StepSchedules.FromSigmaOverAlpha(path, SigmaPlans.Karras(20, 0.02, 20));
+        int[] labels = [0, 1, 1, 0];
+        using var x = BatchTensor<float>.Allocate(4, 2);
+        new PhiloxNoise(3).Fill(x, 1_000_000);
+        TensorKernels.LinearCombination(x.Span, (float)schedule[0].Sigma, x.Span);
+
+        var guided = new ClassifierFreeGuidance<float>(model, guidanceScale: 7.5,
+            unconditional: ModelCondition.FromClasses(10),          // the null class; one row is broadcast
+            order: GuidanceBatchOrder.UnconditionalFirst,            // diffusers' torch.cat([uncond, cond]) layout
+            guidanceRescale: 0.7);
+        SamplingLoop.Run(guided, x, schedule, new DpmSolverPlusPlus2MSampler(),
+            new SamplingOptions<float> { Condition = ModelCondition.FromClasses(labels) });
+
+        for (int b = 0; b < 4; b++)
+        {
+            Assert.True(float.IsFinite(x.Row(b)[0]) && float.IsFinite(x.Row(b)[1]));
+            Assert.Equal(labels[b] == 0, x.Row(b)[0] < 0); // strong guidance pulls each sample to its class's side
+        }
+    }
 }
