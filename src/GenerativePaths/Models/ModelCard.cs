@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GenerativePaths.Configs;
@@ -595,6 +594,4 @@ public sealed class ModelCard
         foreach (var (n, v) in options) if (n == value) return v;
         throw Error(key, $"unknown value '{value}'; expected {string.Join(", ", options.Select(o => o.Name))}");
     }
-
-    internal static string Invariant(double d) => d.ToString("R", CultureInfo.InvariantCulture);
 }

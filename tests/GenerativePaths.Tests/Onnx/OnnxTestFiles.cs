@@ -112,3 +112,64 @@ internal static class OnnxTestFiles
         return worst;
     }
 }
+
+/// <summary>
+/// A hand-written ONNX graph (protobuf, opset 17) for what the mixture fixtures lack: a tensor condition and a <c>[batch, 1]</c>
+/// time input. <c>y = x * cond + t</c> with <c>x, cond, y: float[batch, 3]</c> and <c>t: float[batch, 1]</c>.
+/// </summary>
+internal static class TinyGraph
+{
+    public static byte[] ConditionTimesSamplePlusTime()
+    {
+        var graph = new List<byte>();
+        Message(graph, 1, Node(["x", "cond"], "xc", "Mul"));
+        Message(graph, 1, Node(["xc", "t"], "y", "Add"));
+        Bytes(graph, 2, "tiny");
+        Message(graph, 11, Value("x", 3));
+        Message(graph, 11, Value("t", 1));
+        Message(graph, 11, Value("cond", 3));
+        Message(graph, 12, Value("y", 3));
+        var model = new List<byte>();
+        Varint(model, 1 << 3); Varint(model, 8); // ir_version 8
+        var opset = new List<byte>(); Bytes(opset, 1, ""); Varint(opset, 2 << 3); Varint(opset, 17);
+        Message(model, 8, opset);
+        Message(model, 7, graph);
+        return model.ToArray();
+    }
+
+    private static List<byte> Node(string[] inputs, string output, string op)
+    {
+        var n = new List<byte>();
+        foreach (var i in inputs) Bytes(n, 1, i);
+        Bytes(n, 2, output);
+        Bytes(n, 3, op + "_" + output);
+        Bytes(n, 4, op);
+        return n;
+    }
+
+    private static List<byte> Value(string name, int width)
+    {
+        var batch = new List<byte>(); Bytes(batch, 2, "batch");
+        var w = new List<byte>(); Varint(w, 1 << 3); Varint(w, (ulong)width);
+        var shape = new List<byte>(); Message(shape, 1, batch); Message(shape, 1, w);
+        var tensor = new List<byte>(); Varint(tensor, 1 << 3); Varint(tensor, 1); Message(tensor, 2, shape); // elem_type FLOAT
+        var type = new List<byte>(); Message(type, 1, tensor);
+        var v = new List<byte>(); Bytes(v, 1, name); Message(v, 2, type);
+        return v;
+    }
+
+    private static void Bytes(List<byte> dst, int field, string s) => Message(dst, field, System.Text.Encoding.UTF8.GetBytes(s).ToList());
+
+    private static void Message(List<byte> dst, int field, List<byte> payload)
+    {
+        Varint(dst, (ulong)(field << 3 | 2));
+        Varint(dst, (ulong)payload.Count);
+        dst.AddRange(payload);
+    }
+
+    private static void Varint(List<byte> dst, ulong v)
+    {
+        while (v >= 0x80) { dst.Add((byte)(v | 0x80)); v >>= 7; }
+        dst.Add((byte)v);
+    }
+}
