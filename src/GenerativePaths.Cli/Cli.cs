@@ -62,7 +62,7 @@ internal static class Cli
         if (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
         return e switch
         {
-            CommandLineException or GenerativePaths.Models.ModelCardException => OneLine(e.Message),
+            CommandLineException or GenerativePaths.Models.ModelCardException or GenerativePaths.Samplers.NonFiniteModelOutputException => OneLine(e.Message),
             JsonException => "invalid JSON: " + OneLine(e.Message),
             FileNotFoundException f => $"file not found: {f.FileName ?? OneLine(f.Message)}",
             DirectoryNotFoundException => OneLine(e.Message),
