@@ -12,6 +12,7 @@ internal static class Plots
     /// <summary>FD against NFE, one line per sampler, on a log-2 NFE axis.</summary>
     public static void FrechetAgainstNfe(string path, IReadOnlyList<CompareRow> rows, string title)
     {
+        Drawing.RegisterWithScottPlot(); // before the plot exists, so that it never asks for a system font
         var plot = new ScottPlot.Plot();
         Drawing.UseEmbeddedFont(plot);
         int colour = 0;
@@ -55,6 +56,7 @@ internal static class Plots
     public static void PathPanels(string path, IReadOnlyList<PathPanel> panels, IReadOnlyList<(double X, double Y, double Std)> components, double limit)
     {
         const int panelWidth = 520, height = 560;
+        Drawing.RegisterWithScottPlot();
         var plots = new List<ScottPlot.Plot>();
         foreach (var panel in panels)
         {
