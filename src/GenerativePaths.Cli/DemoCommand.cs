@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using GenerativePaths.Models;
 using GenerativePaths.Noise;
@@ -14,14 +15,20 @@ namespace GenerativePaths.Cli;
 /// </summary>
 internal static class DemoCommand
 {
-    public static int Run(string[] args, TextWriter w)
+    public static Command Create(TextWriter stdout)
     {
-        int samples = 2000;
-        for (int i = 0; i < args.Length; i++)
+        var samples = Options.Int("--samples", "Samples per run (at least 2).", 2000, min: 2, max: 10_000_000);
+        var command = new Command("demo", "Sample a 2-D Gaussian mixture with the library's samplers on its exact analytic model and compare with the exact answer.")
         {
-            if (args[i] == "--samples" && i + 1 < args.Length && int.TryParse(args[i + 1], out samples) && samples > 1) { i++; continue; }
-            throw new CommandLineException($"unknown option '{args[i]}' for 'demo' (try --samples N).");
-        }
+            samples,
+        };
+        command.SetAction(parse => Run(parse.GetValue(samples), stdout));
+        return command;
+    }
+
+    public static int Run(int samples, TextWriter w)
+    {
+        if (samples < 2) throw new CommandLineException($"--samples must be at least 2 (got {samples}).");
         var clock = Stopwatch.StartNew();
         var mixture = GaussianMixture.Isotropic([0.5, 0.3, 0.2], [[-2.0, 0.0], [1.5, 1.5], [1.0, -2.0]], [0.3, 0.5, 0.2]);
         var (mean, variance) = Moments(mixture);

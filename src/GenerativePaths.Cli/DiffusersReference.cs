@@ -32,7 +32,10 @@ internal static class DiffusersReference
         {
             throw new CommandLineException($"the configuration of '{name}' is invalid: {e.Message}");
         }
-        int steps = root.GetProperty("set_timesteps").GetProperty("num_inference_steps").GetInt32();
+        if (!root.TryGetProperty("set_timesteps", out var setTimesteps) || setTimesteps.ValueKind != JsonValueKind.Object
+            || !setTimesteps.TryGetProperty("num_inference_steps", out var stepsElement) || !stepsElement.TryGetInt32(out int steps))
+            throw new CommandLineException($"{name}: the case has no integer set_timesteps.num_inference_steps.");
+        if (steps < 1) throw new CommandLineException($"{name}: set_timesteps.num_inference_steps must be at least 1 (got {steps}).");
         var kwargs = root.TryGetProperty("step_kwargs", out var k) ? k : default;
         double Arg(string key, double fallback) => kwargs.ValueKind == JsonValueKind.Object && kwargs.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
 

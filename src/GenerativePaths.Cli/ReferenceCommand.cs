@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 
 namespace GenerativePaths.Cli;
@@ -10,51 +11,70 @@ internal static class ReferenceCommand
 {
     internal const int ExitWithin = 0, ExitOutside = 1, ExitUsage = 2, ExitUnsupported = 3;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs <c>gpaths reference ARGS</c> in process (the arguments after the command name).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Cli.Run(["reference", .. args], stdout, stderr);
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        string? casePath = null, outPath = null;
-        double tol = 1e-4;
-        for (int i = 0; i < args.Length; i++)
+        var casePath = new Argument<string>("CASE.json") { Description = "The reference case to replay." };
+        var outPath = Options.Path("--out", "Write the library's result (x_final, trajectory, model call times, NFE) to this JSON file.");
+        var tol = Options.Double("--tol", "The largest accepted max-abs difference from the case's x_final.", 1e-4, min: 0);
+        var command = new Command("reference", "Replay a reference case of shared/reference with the library and compare with its x_final. "
+            + "Exit codes: 0 within tolerance, 1 outside it, 2 usage or input error, 3 the case needs something the library does not have.")
         {
-            switch (args[i])
-            {
-                case "--out":
-                    outPath = i + 1 < args.Length ? args[++i] : throw new CommandLineException("--out needs a file name.");
-                    break;
-                case "--tol":
-                    if (i + 1 >= args.Length || !double.TryParse(args[++i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out tol) || !(tol >= 0))
-                        throw new CommandLineException("--tol needs a non-negative number.");
-                    break;
-                default:
-                    if (args[i].StartsWith("--", StringComparison.Ordinal)) throw new CommandLineException($"unknown option '{args[i]}' for 'reference'.");
-                    if (casePath is not null) throw new CommandLineException("'reference' takes one case file.");
-                    casePath = args[i];
-                    break;
-            }
-        }
-        if (casePath is null) throw new CommandLineException("'reference' needs a case file: gpaths reference CASE.json [--out OUT.json] [--tol 1e-4]");
+            casePath, outPath, tol,
+        };
+        command.SetAction(parse => Execute(parse.GetValue(casePath)!, parse.GetValue(outPath), parse.GetValue(tol), stdout, stderr));
+        return command;
+    }
+
+    private static int Execute(string casePath, string? outPath, double tol, TextWriter stdout, TextWriter stderr)
+    {
         if (!File.Exists(casePath)) throw new CommandLineException($"case file '{casePath}' does not exist.");
-
-        using var doc = JsonDocument.Parse(File.ReadAllText(casePath));
-        var root = doc.RootElement;
-        string name = root.TryGetProperty("case", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : Path.GetFileNameWithoutExtension(casePath);
-
-        var outcome = Dispatch(name, root);
-        if (outcome.Unsupported is not null)
+        if (outPath is not null) Options.CheckWritable(outPath, "--out");
+        string text = File.ReadAllText(casePath);
+        if (string.IsNullOrWhiteSpace(text)) throw new CommandLineException($"case file '{casePath}' is empty.");
+        JsonDocument doc;
+        try
         {
-            stderr.WriteLine($"gpaths reference: {name}: not supported yet: {outcome.Unsupported}");
-            return ExitUnsupported;
+            doc = JsonDocument.Parse(text);
         }
-        if (outPath is not null) File.WriteAllText(outPath, outcome.OutputJson);
-        foreach (var line in outcome.Report) stdout.WriteLine(line);
-        if (double.IsNaN(outcome.MaxAbsDifference))
+        catch (JsonException e)
         {
-            stdout.WriteLine($"{name}: no comparable result");
-            return ExitOutside;
+            throw new CommandLineException($"case file '{casePath}' is not valid JSON: {Cli.OneLine(e.Message)}");
         }
-        bool ok = outcome.MaxAbsDifference <= tol;
-        stdout.WriteLine($"{name}: max abs difference {outcome.MaxAbsDifference:E3} ({(ok ? "within" : "outside")} tolerance {tol:G3})");
-        return ok ? ExitWithin : ExitOutside;
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new CommandLineException($"case file '{casePath}' holds a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object.");
+            string name = root.TryGetProperty("case", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : Path.GetFileNameWithoutExtension(casePath);
+
+            ReferenceOutcome outcome;
+            try
+            {
+                outcome = Dispatch(name, root);
+            }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException)
+            {
+                throw new CommandLineException($"{name}: the case is malformed (a field is missing or of the wrong type: {Cli.OneLine(e.Message)})");
+            }
+            if (outcome.Unsupported is not null)
+            {
+                stderr.WriteLine($"gpaths reference: {name}: not supported yet: {outcome.Unsupported}");
+                return ExitUnsupported;
+            }
+            if (outPath is not null) File.WriteAllText(outPath, outcome.OutputJson);
+            foreach (var line in outcome.Report) stdout.WriteLine(line);
+            if (double.IsNaN(outcome.MaxAbsDifference))
+            {
+                stdout.WriteLine($"{name}: no comparable result");
+                return ExitOutside;
+            }
+            bool ok = outcome.MaxAbsDifference <= tol;
+            stdout.WriteLine($"{name}: max abs difference {outcome.MaxAbsDifference:E3} ({(ok ? "within" : "outside")} tolerance {tol:G3})");
+            return ok ? ExitWithin : ExitOutside;
+        }
     }
 
     /// <summary>Chooses the runner by the case's form.</summary>

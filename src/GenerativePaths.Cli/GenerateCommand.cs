@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace GenerativePaths.Cli;
+
+/// <summary><c>gpaths generate</c>: samples from a model with a named sampler and schedule; writes .npy files and an image grid.</summary>
+internal static class GenerateCommand
+{
+    /// <summary>The settings of one generate run (after parsing).</summary>
+    internal sealed record Settings(string? Sampler, int Steps, string Schedule, double Guidance, string? Labels, int? PerLabel, int? Count,
+        ulong Seed, int Threads, string Out, string? LabelsOut, string? Grid);
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = Options.Path("--model", "The ONNX model file (its card MODEL.onnx.json beside it).", required: true);
+        var card = Options.Path("--card", "The model card, when not beside the model.");
+        var sampler = new Option<string?>("--sampler") { Description = "The sampler: " + SamplerCatalog.SamplerNames + " (default: the card's)." };
+        var steps = Options.Int("--steps", "Sampler steps (at least 1).", 20, min: 1, max: 100_000);
+        var schedule = new Option<string>("--schedule") { Description = "The schedule: default (the card's), karras, exponential, uniform.", DefaultValueFactory = _ => "default" };
+        var guidance = Options.Double("--guidance", "The classifier-free guidance scale w (1 = the conditional model alone).", 1.0);
+        var labels = new Option<string?>("--labels") { Description = "Class labels: a range 0-9 or a list 3,5,7 (default: every class of a class-conditional model)." };
+        var perLabel = Options.OptionalInt("--per-label", "Samples per label (default 8).", min: 1, max: 1_000_000);
+        var count = Options.OptionalInt("--count", "Total samples (labels cycle); default 16 for an unconditional model.", min: 1, max: 10_000_000);
+        var seed = Options.Seed("--seed", "The noise seed.", 0);
+        var threads = Options.Int("--threads", "ONNX Runtime threads inside one operator (0: its choice).", 0, min: 0, max: 1024);
+        var output = new Option<string>("--out") { Description = "The samples, float32 [n, ...sample_shape].", DefaultValueFactory = _ => "samples.npy" };
+        var labelsOut = Options.Path("--labels-out", "The labels, int64 [n].");
+        var grid = Options.Path("--grid", "A PNG grid of the samples (cards with 'image'); one row per label.");
+        var command = new Command("generate", "Generate samples from a model with a named sampler and schedule.")
+        {
+            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid,
+        };
+        command.SetAction(parse =>
+        {
+            var settings = new Settings(parse.GetValue(sampler), parse.GetValue(steps), parse.GetValue(schedule)!, parse.GetValue(guidance),
+                parse.GetValue(labels), parse.GetValue(perLabel), parse.GetValue(count), parse.GetValue(seed), parse.GetValue(threads),
+                parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid));
+            Check(settings);
+            using var m = ModelLoader.Load(parse.GetValue(model)!, parse.GetValue(card), settings.Threads);
+            return Run(m, settings, stdout, stderr);
+        });
+        return command;
+    }
+
+    /// <summary>Checks what can be checked before a model is loaded.</summary>
+    internal static void Check(Settings s)
+    {
+        if (s.Sampler is not null) SamplerCatalog.Find(s.Sampler);
+        SamplerCatalog.CheckSchedule(s.Schedule);
+        if (s.Labels is not null) Options.ParseLabels(s.Labels);
+        if (s.PerLabel is not null && s.Count is not null) throw new CommandLineException("give --per-label or --count, not both.");
+        Options.CheckWritable(s.Out, "--out");
+        if (s.LabelsOut is not null) Options.CheckWritable(s.LabelsOut, "--labels-out");
+        if (s.Grid is not null) Options.CheckWritable(s.Grid, "--grid");
+    }
+
+    /// <summary>Runs on a loaded model; returns the exit code.</summary>
+    internal static int Run(GenerationModel model, Settings s, TextWriter stdout, TextWriter stderr)
+    {
+        Check(s);
+        var entry = s.Sampler is null ? model.DefaultSampler : SamplerCatalog.Find(s.Sampler);
+        var schedule = SamplerCatalog.Build(s.Schedule, s.Steps, model.DefaultSchedule);
+        int[]? labels = null;
+        int count;
+        if (model.Classes > 0)
+        {
+            int[] distinct = s.Labels is null ? Enumerable.Range(0, model.Classes).ToArray() : Options.ParseLabels(s.Labels);
+            if (s.Count is { } n)
+            {
+                count = n;
+                labels = Enumerable.Range(0, n).Select(i => distinct[i % distinct.Length]).ToArray();
+            }
+            else
+            {
+                int k = s.PerLabel ?? 8;
+                count = checked(distinct.Length * k);
+                labels = distinct.SelectMany(l => Enumerable.Repeat(l, k)).ToArray();
+            }
+        }
+        else
+        {
+            if (s.Labels is not null || s.PerLabel is not null) throw new CommandLineException($"{model.Name} is unconditional; it takes no --labels or --per-label.");
+            if (s.LabelsOut is not null) throw new CommandLineException($"{model.Name} is unconditional; it has no labels for --labels-out.");
+            count = s.Count ?? 16;
+        }
+        if (s.Grid is not null && model.Image is null) throw new CommandLineException($"the card of {model.Name} has no 'image'; --grid needs one.");
+
+        var bar = ProgressBar.For(stderr);
+        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report);
+        NpyFile.WriteFloat32(s.Out, result.Samples, [count, .. model.SampleShape]);
+        if (s.LabelsOut is not null) NpyFile.WriteInt64(s.LabelsOut, labels!.Select(l => (long)l).ToArray(), [count]);
+        string gridNote = "";
+        if (s.Grid is not null)
+        {
+            var (rows, cols) = ImageGrid.Write(s.Grid, result.Samples, count, model.Image!, labels);
+            gridNote = $", grid {rows}x{cols} -> {s.Grid}";
+        }
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"generate: {count} samples of {model.Name}, {entry.Name} on the {s.Schedule} schedule, {result.Steps} steps, NFE {result.ModelEvaluationsPerBatch}"
+            + $"{(s.Guidance != 1 ? $", guidance {s.Guidance:G4}" : "")}, seed {s.Seed}, {result.Seconds:F2} s -> {s.Out}{gridNote}"));
+        return Cli.ExitOk;
+    }
+}

@@ -1,0 +1,95 @@
+using GenerativePaths.Cli;
+using SkiaSharp;
+using Xunit;
+using static GenerativePaths.Tests.Cli.CliHarness;
+
+namespace GenerativePaths.Tests.Cli;
+
+/// <summary><c>gpaths generate</c> in process on the shipped ONNX models.</summary>
+public sealed class GenerateCommandTests
+{
+    private static float[] ReadSamples(string path, params int[] shape)
+    {
+        var a = NpyFile.Read(path);
+        Assert.Equal(shape, a.Shape);
+        Assert.NotNull(a.Floats);
+        Assert.All(a.Floats!, v => Assert.True(float.IsFinite(v)));
+        return a.Floats!;
+    }
+
+    [Fact]
+    public void GmmDenoiserWritesSamplesAndLabels()
+    {
+        var dir = TempDir();
+        try
+        {
+            string x = Path.Combine(dir, "x.npy"), l = Path.Combine(dir, "l.npy");
+            var (code, output, err) = Run("generate", "--model", ModelPath("gmm-denoiser.onnx"), "--steps", "8", "--labels", "0,2", "--per-label", "3",
+                "--out", x, "--labels-out", l, "--guidance", "2", "--sampler", "heun");
+            Assert.True(code == 0, err);
+            Assert.StartsWith("generate: 6 samples of gmm-denoiser, heun", output);
+            Assert.Contains("NFE 15", output); // 2 per step, 1 on the last
+            ReadSamples(x, 6, 3);
+            var labels = NpyFile.Read(l);
+            Assert.Equal([6], labels.Shape);
+            Assert.Equal(new long[] { 0, 0, 0, 2, 2, 2 }, labels.Longs);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalFilesAndCountsArePrefixes()
+    {
+        var dir = TempDir();
+        try
+        {
+            string a = Path.Combine(dir, "a.npy"), b = Path.Combine(dir, "b.npy"), c = Path.Combine(dir, "c.npy"), d = Path.Combine(dir, "d.npy");
+            string[] common = ["generate", "--model", ModelPath("gmm-denoiser.onnx"), "--steps", "6", "--sampler", "euler_a", "--seed", "7"];
+            Assert.Equal(0, Run([.. common, "--count", "5", "--out", a]).Code);
+            Assert.Equal(0, Run([.. common, "--count", "5", "--out", b]).Code);
+            Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+            Assert.Equal(0, Run([.. common, "--count", "300", "--out", c]).Code);
+            var small = ReadSamples(a, 5, 3);
+            var large = ReadSamples(c, 300, 3);
+            Assert.Equal(small, large[..small.Length]);
+            Assert.Equal(0, Run([.. common[..^1], "8", "--count", "5", "--out", d]).Code);
+            Assert.NotEqual(small, ReadSamples(d, 5, 3));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void EverySamplerAndScheduleRunsOnTheGmmDenoiser()
+    {
+        var dir = TempDir();
+        try
+        {
+            string x = Path.Combine(dir, "x.npy");
+            foreach (var s in SamplerCatalog.Samplers)
+                foreach (var schedule in SamplerCatalog.Schedules)
+                {
+                    var (code, _, err) = Run("generate", "--model", ModelPath("gmm-denoiser.onnx"), "--steps", "5", "--count", "4", "--sampler", s.Name, "--schedule", schedule, "--out", x);
+                    Assert.True(code == 0, $"{s.Name} on {schedule}: {err}");
+                    ReadSamples(x, 4, 3);
+                }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ModelInputErrorsExitTwo()
+    {
+        var dir = TempDir();
+        try
+        {
+            string x = Path.Combine(dir, "x.npy");
+            Assert.Contains("outside the classes", AssertUsageError("gpaths generate", "generate", "--model", ModelPath("gmm-denoiser.onnx"), "--labels", "0-5", "--out", x));
+            Assert.Contains("'image'", AssertUsageError("gpaths generate", "generate", "--model", ModelPath("gmm-denoiser.onnx"), "--grid", Path.Combine(dir, "g.png"), "--out", x));
+            string model = Path.Combine(dir, "broken.onnx");
+            File.WriteAllBytes(model, [8, 1, 2, 3, 4, 5]);
+            File.Copy(ModelPath("gmm-denoiser.onnx.json"), model + ".json");
+            AssertUsageError("gpaths generate", "generate", "--model", model, "--out", x);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
