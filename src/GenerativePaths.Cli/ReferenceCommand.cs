@@ -83,7 +83,8 @@ internal static class ReferenceCommand
         if (root.TryGetProperty("y_end_reference", out _)) return OdeReference.Run(name, root);
         if (root.TryGetProperty("config", out _)) return DiffusersReference.Run(name, root);
         if (root.TryGetProperty("sigmas", out _)) return KDiffusionReference.Run(name, root);
-        return ReferenceOutcome.NotSupported($"the case format of '{name}' is not recognised (no 'config', 'sigmas' or 'y_end_reference').");
+        // A file of another kind (a model card, a result file) is an input error, not a missing sampler.
+        throw new CommandLineException($"{name}: not a reference case (it has none of 'config', 'sigmas', 'y_end_reference').");
     }
 }
 

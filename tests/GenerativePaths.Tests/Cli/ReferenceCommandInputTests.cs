@@ -61,3 +61,14 @@ public sealed class ReferenceCommandInputTests
         Assert.Contains("within tolerance", output);
     }
 }
+
+/// <summary>A JSON file of another kind handed to <c>gpaths reference</c> is an input error (exit 2), not an unsupported case (exit 3).</summary>
+public class ReferenceWrongKindTests
+{
+    [Fact]
+    public void AModelCardIsNotAReferenceCase()
+    {
+        string line = CliHarness.AssertUsageError("gpaths reference", "reference", CliHarness.ModelPath("digits-flow.onnx.json"));
+        Assert.Contains("not a reference case", line);
+    }
+}
