@@ -243,12 +243,22 @@ public class OnnxGenerativeModelTests(ITestOutputHelper output)
     [Fact]
     public void NaNFromTheModelRaisesTheSamplersError()
     {
-        using var model = OnnxGenerativeModel<float>.Load(OnnxTestFiles.Fixture("gmm-ve-x0"));
+        // The hand-written graph y = x * cond + t: a NaN in row 2's conditioning tensor makes the network's output NaN for
+        // that row while the state stays finite, so the blame is the model's.
+        const string card = """
+        {"format": "gpaths-model/1", "kind": "denoiser", "inputs": {"sample": "x", "time": "t", "condition": "cond"},
+         "output": "y", "prediction": "x0", "path": {"kind": "ve", "sigma_min": 0.01, "sigma_max": 10}, "sample_shape": [3]}
+        """;
+        using var model = new OnnxGenerativeModel<float>(new Microsoft.ML.OnnxRuntime.InferenceSession(TinyGraph.ConditionTimesSamplePlusTime()),
+            ModelCard.Parse(card, null, "tiny.onnx.json"), ownsSession: true);
         var schedule = model.CreateSchedule(6);
         using var x = BatchTensor<float>.Allocate(3, 3);
         x.Span.Fill(1f);
-        x.Row(2)[1] = float.NaN; // the network's output for row 2 is NaN
-        var e = Assert.Throws<NonFiniteModelOutputException>(() => SamplingLoop.Run(model, x, schedule, new EulerSampler()));
+        var cond = new float[9];
+        cond.AsSpan().Fill(0.5f);
+        cond[2 * 3 + 1] = float.NaN;
+        var e = Assert.Throws<NonFiniteModelOutputException>(() => SamplingLoop.Run(model, x, schedule, new EulerSampler(),
+            new SamplingOptions<float> { Condition = ModelCondition.FromTensor(cond, 3, 3) }));
         Assert.Equal(2, e.SampleIndex);
         Assert.Equal(0, e.StepIndex);
     }
