@@ -33,6 +33,7 @@ public sealed class AdaptiveIntegrator<T>
     private readonly BatchTensor<T>[] _k;
     private readonly Terms[] _stage;
     private readonly Terms _b, _e;
+    private readonly double[] _eventNaN;
     private readonly double[] _t, _h, _hs, _tStage, _norm, _errPrev, _g, _weights, _tEnd, _theta;
     private readonly bool[] _active, _lastRejected, _accepted, _nonFinite, _lands, _crossed;
     private readonly long[] _evals, _acc, _rej;
@@ -63,7 +64,7 @@ public sealed class AdaptiveIntegrator<T>
         _e = new Terms(method.ErrorWeights);
         _t = new double[batchSize]; _h = new double[batchSize]; _hs = new double[batchSize]; _tStage = new double[batchSize];
         _norm = new double[batchSize]; _errPrev = new double[batchSize]; _g = new double[batchSize];
-        _tEnd = new double[batchSize]; _theta = new double[batchSize];
+        _tEnd = new double[batchSize]; _theta = new double[batchSize]; _eventNaN = new double[batchSize];
         _weights = new double[_s + 1];
         _active = new bool[batchSize]; _lastRejected = new bool[batchSize]; _accepted = new bool[batchSize];
         _nonFinite = new bool[batchSize]; _lands = new bool[batchSize]; _crossed = new bool[batchSize];
@@ -145,7 +146,14 @@ public sealed class AdaptiveIntegrator<T>
         else if (AnyActive()) InitialStep(f, o, dir, t1 - t0, perSample, atolRow, ref evaluations);
 
         if (terminalEvent is not null)
-            for (int b = 0; b < B; b++) _g[b] = terminalEvent(t0, _y.Row(b));
+        {
+            for (int b = 0; b < B; b++)
+            {
+                _g[b] = terminalEvent(t0, _y.Row(b));
+                if (double.IsNaN(_g[b]) && _active[b]) Fail(b, OdeStatus.NonFiniteEvent, t0);
+            }
+            if (failedSample >= 0 && !perSample) DeactivateAll(status[failedSample]);
+        }
 
         while (AnyActive())
         {
@@ -160,10 +168,14 @@ public sealed class AdaptiveIntegrator<T>
                 if (!_active[b]) { _hs[b] = 0; _lands[b] = false; continue; }
                 double remaining = Math.Abs(t1 - _t[b]);
                 double hb = Math.Min(_h[b], o.MaxStep);
+                if (double.IsNaN(hb) || double.IsInfinity(hb)) { Fail(b, OdeStatus.NonFiniteStepSize, _t[b]); _hs[b] = 0; continue; }
                 _lands[b] = hb >= remaining;
                 if (_lands[b]) hb = remaining;
+                else if (_t[b] + dir * hb == _t[b]) { Fail(b, OdeStatus.StepSizeUnderflow, _t[b]); _hs[b] = 0; continue; }
                 _hs[b] = dir * hb;
             }
+            if (failedSample >= 0 && !perSample) { DeactivateAll(status[failedSample]); break; }
+            if (!AnyActive()) break;
 
             // Stages 2..s; the last stage of an FSAL pair is evaluated at y_new.
             for (int i = 1; i < s; i++)
@@ -272,7 +284,21 @@ public sealed class AdaptiveIntegrator<T>
                 _tEnd[b] = _accepted[b] ? (_lands[b] ? t1 : _t[b] + _hs[b]) : _t[b];
             }
             Array.Clear(_crossed);
-            if (terminalEvent is not null) LocateEvents(terminalEvent, o.EventTimeTolerance, perSample);
+            if (terminalEvent is not null)
+            {
+                LocateEvents(terminalEvent, o.EventTimeTolerance, perSample);
+                bool eventFailed = false;
+                for (int b = 0; b < B; b++)
+                {
+                    if (!_accepted[b] || double.IsNaN(_eventNaN[b])) continue;
+                    // The step is not committed: the sample keeps its last accepted state.
+                    Fail(b, OdeStatus.NonFiniteEvent, _eventNaN[b]);
+                    _accepted[b] = false;
+                    _y.Row(b).CopyTo(_yNew.Row(b));
+                    eventFailed = true;
+                }
+                if (eventFailed && !perSample) { DeactivateAll(OdeStatus.NonFiniteEvent); break; }
+            }
 
             for (int b = 0; b < B; b++)
             {
@@ -425,6 +451,9 @@ public sealed class AdaptiveIntegrator<T>
             double d0 = Norm(y, y, at), d1 = Norm(k0, y, at);
             double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
             h0 = Math.Min(Math.Min(h0, o.MaxStep), Math.Abs(span));
+            // A zero scale (atol = 0 at a zero component) makes the norms 0/0 = NaN or infinite; as in Hairer's DOPRI5 and
+            // OrdinaryDiffEq.jl, a guess that is NaN or not positive falls back to a small fraction of the span.
+            if (!(h0 > 0)) h0 = Math.Min(1e-6 * Math.Abs(span), o.MaxStep);
             if (perSample) { _h[g] = h0; d1s[g] = d1; }
             else { Array.Fill(_h, h0); d1s.Fill(d1); }
         }
@@ -451,6 +480,7 @@ public sealed class AdaptiveIntegrator<T>
             double m = Math.Max(d1, d2);
             double h1 = !double.IsFinite(m) ? h0 * 1e-3 : m <= 1e-15 ? Math.Max(1e-6, h0 * 1e-3) : Math.Pow(0.01 / m, 1.0 / (_m.Order + 1));
             double h = Math.Min(Math.Min(100 * h0, h1), o.MaxStep);
+            if (!(h > 0)) h = h0;
             if (perSample) _h[g] = h; else Array.Fill(_h, h);
         }
     }
@@ -459,10 +489,12 @@ public sealed class AdaptiveIntegrator<T>
     {
         int B = _batch, D = _row;
         double thetaMin = 1;
+        Array.Fill(_eventNaN, double.NaN);
         for (int b = 0; b < B; b++)
         {
             if (!_accepted[b]) continue;
             double gNew = g(_tEnd[b], _yNew.Row(b));
+            if (double.IsNaN(gNew)) { _eventNaN[b] = _tEnd[b]; continue; }
             double gOld = _g[b];
             _g[b] = gNew;
             bool crossed = (gOld < 0 && gNew >= 0) || (gOld > 0 && gNew <= 0);
@@ -478,10 +510,12 @@ public sealed class AdaptiveIntegrator<T>
                 _m.DenseWeights(th, _weights);
                 LinearSums.CombineRow<T>(_rowBuf, _y.Row(b), _hs[b], _weights, _k, b * D, D);
                 double ft = g(_t[b] + th * _hs[b], _rowBuf);
+                if (double.IsNaN(ft)) { _eventNaN[b] = _t[b] + th * _hs[b]; break; }
                 if (ft == 0) { a = c = th; break; }
                 if (Math.Sign(ft) == Math.Sign(fc)) { c = th; fc = ft; if (side == 1) fa *= 0.5; side = 1; }
                 else { a = th; fa = ft; if (side == -1) fc *= 0.5; side = -1; }
             }
+            if (!double.IsNaN(_eventNaN[b])) { _g[b] = gOld; continue; }
             _theta[b] = c;
             _crossed[b] = true;
             if (c < thetaMin) thetaMin = c;

@@ -18,11 +18,20 @@ public enum OdeStatus
     /// <summary>The next step would exceed the evaluation budget; the state and time are those of the last accepted step.</summary>
     EvaluationBudgetExhausted,
 
-    /// <summary>The step size fell below the minimum (or the floating-point resolution of t), typically near a singularity.</summary>
+    /// <summary>The step size fell below the minimum, or a step could not advance t at all (<c>t + h == t</c> in floating point,
+    /// for example <see cref="OdeOptions.MaxStep"/> = 1e-300 at t = 1), typically near a singularity; see the failed sample and time.</summary>
     StepSizeUnderflow,
 
     /// <summary>The state or derivative became NaN or infinite and no smaller step helped; see the failed sample and time.</summary>
     NonFiniteState,
+
+    /// <summary>The step size became NaN or infinite (from the step-size controller or its inputs); the solve ends at once
+    /// at the last accepted state; see the failed sample and time.</summary>
+    NonFiniteStepSize,
+
+    /// <summary>The terminal event function returned NaN (at the start, at the end of a step or while its crossing was being
+    /// located); the solve ends at the last accepted state; see the failed sample and the time at which the event was evaluated.</summary>
+    NonFiniteEvent,
 }
 
 /// <summary>Counted work of a solve.</summary>
