@@ -35,6 +35,28 @@ public class ReliabilityTests
         Assert.Equal(Math.Sin(2), r.FinalState.Span[0], 1e-5);
     }
 
+    [Fact]
+    public void NaNStepSizeEndsTheSolveAtOnceWithItsOwnStatus()
+    {
+        // A controller that returns NaN: the next step size is NaN, and the solve must stop there rather than spin.
+        using var y0 = State([0.0]);
+        using var r = OdeSolver.Solve(new OdeProblem<double>(Cosine, y0, 0, 2), EmbeddedTableau.DormandPrince54,
+            new OdeOptions { CustomController = new NaNController() });
+        Assert.Equal(OdeStatus.NonFiniteStepSize, r.Status);
+        Assert.Equal(0, r.FailedSample);
+        Assert.True(double.IsFinite(r.FailedTime) && r.FailedTime > 0);
+        Assert.Equal(1, r.Statistics.AcceptedSteps);
+    }
+
+    private sealed class NaNController : IStepSizeController
+    {
+        public bool IsAdaptive => true;
+        public int MemoryLength => 0;
+        public void Reset(Span<double> memory) { }
+        public double AcceptFactor(double errorNorm, double order, Span<double> memory, in StepSizeLimits limits) => double.NaN;
+        public double RejectFactor(double errorNorm, double order, ReadOnlySpan<double> memory, in StepSizeLimits limits) => double.NaN;
+    }
+
     [Theory]
     [InlineData(StepControl.Shared, true)]
     [InlineData(StepControl.PerSample, true)]
