@@ -11,7 +11,7 @@ namespace GenerativePaths.Ode;
 /// <param name="y">The states, read only.</param>
 /// <param name="dydt">The destination, same shape as <paramref name="y"/>; never the same tensor as <paramref name="y"/>.</param>
 /// <remarks>Results for a sample must depend on that sample's row only, or per-sample stepping loses its meaning.
-/// To share a problem between threads, the function must keep no shared mutable scratch.</remarks>
+/// Thread safety: to share a problem between threads, the function must keep no shared mutable scratch.</remarks>
 public delegate void OdeFunction<T>(ReadOnlySpan<double> t, BatchTensor<T> y, BatchTensor<T> dydt)
     where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -20,7 +20,10 @@ public delegate void OdeFunction<T>(ReadOnlySpan<double> t, BatchTensor<T> y, Ba
 /// </summary>
 /// <param name="t">The time.</param>
 /// <param name="state">One sample's state.</param>
-/// <returns>The event function's value; a sign change between two accepted steps triggers the event.</returns>
+/// <returns>The event function's value; a sign change between two accepted steps triggers the event; NaN ends the solve with
+/// <see cref="OdeStatus.NonFiniteEvent"/>.</returns>
+/// <remarks>Thread safety: called on the solving thread only; a function shared between solves on several threads must keep
+/// no shared mutable state.</remarks>
 public delegate double EventFunction<T>(double t, ReadOnlySpan<T> state)
     where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -61,6 +64,7 @@ public sealed class OdeProblem<T>
 }
 
 /// <summary>How the step size is chosen across a batch.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum StepControl
 {
     /// <summary>One step size for the whole batch, from the scaled RMS error norm over every element (as torchdiffeq and SciPy do).</summary>
@@ -70,7 +74,8 @@ public enum StepControl
     PerSample,
 }
 
-/// <summary>The step-size controller.</summary>
+/// <summary>The built-in step-size controllers by name; <see cref="OdeOptions.CustomController"/> takes any <see cref="IStepSizeController"/>.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum StepSizeController
 {
     /// <summary>
@@ -149,6 +154,7 @@ public sealed record OdeOptions
 /// <param name="t">The time each sample has reached.</param>
 /// <param name="h">The step each sample took in this step (signed; 0 for a sample that did not advance: rejected, finished or failed).</param>
 /// <param name="state">The current states, read only; valid only during the call.</param>
+/// <remarks>Thread safety: runs on the solving thread.</remarks>
 public delegate void OdeStepCallback<T>(ReadOnlySpan<double> t, ReadOnlySpan<double> h, BatchTensor<T> state)
     where T : unmanaged, IFloatingPointIeee754<T>;
 

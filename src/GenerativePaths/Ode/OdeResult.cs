@@ -4,6 +4,7 @@ using GenerativePaths.Tensors;
 namespace GenerativePaths.Ode;
 
 /// <summary>How a solve ended.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum OdeStatus
 {
     /// <summary>The end time was reached.</summary>
@@ -38,10 +39,12 @@ public enum OdeStatus
 /// <param name="Evaluations">Function evaluations (calls of the batched right-hand side).</param>
 /// <param name="AcceptedSteps">Accepted steps.</param>
 /// <param name="RejectedSteps">Rejected step attempts.</param>
+/// <remarks>Thread safety: an immutable value.</remarks>
 public readonly record struct OdeStatistics(long Evaluations, long AcceptedSteps, long RejectedSteps);
 
 /// <summary>The outcome of a solve: final state, saved states, status and counted work.</summary>
-/// <remarks>The result owns its tensors; dispose it to release them.</remarks>
+/// <remarks>The result owns its tensors; dispose it to release them. Thread safety: immutable after the solve returns (do not
+/// write its tensors while other threads read them); several threads may read it at once; dispose it once.</remarks>
 public sealed class OdeResult<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -4,10 +4,12 @@ using GenerativePaths.Tensors;
 namespace GenerativePaths.Ode;
 
 /// <summary>Writes the divergence <c>div_x v(t[b], x[b])</c> of a velocity field for every sample.</summary>
+/// <remarks>Thread safety: to share a likelihood between threads the function must keep no shared mutable scratch.</remarks>
 public delegate void DivergenceFunction<T>(ReadOnlySpan<double> t, BatchTensor<T> x, Span<double> divergence)
     where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>How the divergence of the velocity is obtained for the likelihood.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum DivergenceEstimator
 {
     /// <summary>Exact up to differencing error: one forward-difference Jacobian–vector product per dimension, <c>sum_i (v(x + delta e_i)_i - v(x)_i)/delta</c>.</summary>
