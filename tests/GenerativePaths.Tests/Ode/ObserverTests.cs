@@ -56,4 +56,40 @@ public class ObserverTests
         using var r = integrator.Solve(problem);
         Assert.Equal(OdeStatus.Success, r.Status);
     }
+
+    private sealed class LastValue : IProgress<double>
+    {
+        public double Value;
+        public void Report(double value) => Value = value;
+    }
+
+    [Theory]
+    [InlineData(StepControl.Shared)]
+    [InlineData(StepControl.PerSample)]
+    public void ObserverPidControllerAndProbabilityFlowAllocateNothingPerStep(StepControl control)
+    {
+        var gmm = new GenerativePaths.Ode.Problems.GaussianMixtureFlow([0.4, 0.6], [[-1.0, 0.5], [1.0, -0.5]], [0.3, 0.5]);
+        using var y0 = State([0.3, -0.2], [1.2, 0.4]);
+        var f = gmm.ProbabilityFlow<double>();
+        var integrator = new AdaptiveIntegrator<double>(EmbeddedTableau.Tsitouras54, 2, 2);
+        var options = new OdeOptions { RelativeTolerance = 1e-9, AbsoluteTolerance = 1e-9, StepControl = control, CustomController = new PidController() };
+        var progress = new LastValue();
+        double sum = 0;
+        var observer = new OdeObserver<double> { Progress = progress, OnStep = (t, h, y) => sum += h[0] };
+        long Bytes(double t1, out long steps)
+        {
+            var problem = new OdeProblem<double>(f, y0, 40, t1);
+            for (int i = 0; i < 3; i++) integrator.Solve(problem, options, null, observer).Dispose();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using var r = integrator.Solve(problem, options, null, observer);
+            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(OdeStatus.Success, r.Status);
+            Assert.Equal(t1, progress.Value);
+            steps = r.Statistics.AcceptedSteps;
+            return bytes;
+        }
+        long shortRun = Bytes(10, out long fewSteps), longRun = Bytes(0.05, out long manySteps);
+        Assert.True(manySteps > fewSteps + 10, $"{fewSteps} vs {manySteps} steps");
+        Assert.Equal(shortRun, longRun);
+    }
 }
