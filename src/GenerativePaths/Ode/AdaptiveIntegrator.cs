@@ -9,8 +9,9 @@ namespace GenerativePaths.Ode;
 /// </summary>
 /// <remarks>
 /// <para>Built from parts, as OrdinaryDiffEq.jl and diffrax are: the tableau and its interpolant (<see cref="EmbeddedTableau"/>),
-/// a workspace, one Runge–Kutta step (stages and error norm), a step-size controller (<see cref="IStepSizeController"/>),
-/// event location, save recording, and the short loop of <see cref="Solve"/>.</para>
+/// a workspace, one Runge–Kutta step (stages and error norm), the initial-step heuristic, a step-size controller
+/// (<see cref="IStepSizeController"/>) applied by the accept/reject bookkeeping, event location, save recording, and the
+/// short loop of <see cref="Solve"/>. A new controller is one class; a new method is one tableau.</para>
 /// <para>Step: the stages of <see cref="Method"/>, the error estimate <c>err = h sum_i e_i k_i</c> and its scaled RMS norm
 /// <c>||err|| = sqrt(mean_i (err_i / (atol_i + rtol max(|y_i|, |y_new_i|)))^2)</c> (Hairer, Nørsett and Wanner,
 /// <i>Solving ODEs I</i>, II.4). A step is accepted when <c>||err|| &lt;= 1</c>; the controller gives the next step
@@ -70,9 +71,8 @@ public sealed class AdaptiveIntegrator<T>
         var f = problem.Function;
         double t0 = problem.T0, t1 = problem.T1;
         double dir = t1 >= t0 ? 1 : -1;
-        int B = w.Batch, D = w.Row, s = w.Stages;
+        int B = w.Batch, D = w.Row;
         bool perSample = o.StepControl == StepControl.PerSample;
-        bool adaptive = controller.IsAdaptive;
         double rtol = o.RelativeTolerance, atol = o.AbsoluteTolerance;
         var atolRow = o.AbsoluteTolerances;
         if (atolRow is not null && !perSample)
@@ -82,172 +82,87 @@ public sealed class AdaptiveIntegrator<T>
         }
         double p = w.Method.ControllerOrder;
         var limits = new StepSizeLimits(o.Safety, o.MinFactor, o.MaxFactor);
-        int ml = controller.MemoryLength;
-        var memory = w.PrepareMemory(controller);
+        w.PrepareMemory(controller);
         var token = observer?.CancellationToken ?? default;
-        var saveTimes = o.SaveTimes ?? [];
+        var recorder = new SaveRecorder<T>(o.SaveTimes ?? [], dir, B, w.Shape, o.DenseOutput ? new OdeSolution<T>(w.Method, B, D) : null);
+        var outcome = new SolveOutcome(B);
+        long evaluations = 0, attempts = 0, accepted = 0, rejected = 0;
+        long perStep = w.Stages - 1 + (w.Method.IsFsal ? 0 : 1);
 
         problem.InitialState.Span.CopyTo(w.Y.Span);
-        var recorder = new SaveRecorder<T>(saveTimes, dir, B, w.Shape, o.DenseOutput ? new OdeSolution<T>(w.Method, B, D) : null);
-        var eventTimes = new double[B];
-        Array.Fill(eventTimes, double.NaN);
-        var status = new OdeStatus[B];
-        int failedSample = -1;
-        double failedTime = double.NaN;
-        long evaluations = 0, attempts = 0, accepted = 0, rejected = 0;
-
         Array.Fill(w.Time, t0);
         Array.Fill(w.Active, true);
         Array.Clear(w.LastRejected); Array.Clear(w.Evals); Array.Clear(w.Acc); Array.Clear(w.Rej); Array.Clear(w.NextSave);
-
         if (t0 == t1)
         {
             recorder.FillAll(w.Y);
             return Finish();
         }
 
-        // First derivative.
+        // First derivative, first step, event values at t0.
         f(w.Time, w.Y, w.K[0]);
         evaluations++;
         for (int b = 0; b < B; b++) w.Evals[b]++;
         for (int b = 0; b < B; b++)
-            if (!TensorReductions.IsFinite<T>(w.K[0].Row(b))) Fail(b, OdeStatus.NonFiniteState, t0);
-        if (w.AnyActive() && !perSample && failedSample >= 0) DeactivateAll(OdeStatus.NonFiniteState);
-
-        // Initial step.
+            if (!TensorReductions.IsFinite<T>(w.K[0].Row(b))) outcome.Fail(w.Active, b, OdeStatus.NonFiniteState, t0);
+        if (!perSample && outcome.HasFailed) outcome.EndAll(w.Active, OdeStatus.NonFiniteState);
         if (o.InitialStep is double h0) Array.Fill(w.H, h0);
         else if (w.AnyActive()) evaluations += InitialStepSize<T>.Choose(w, f, o, dir, t1 - t0, perSample, atolRow);
-
         if (terminalEvent is not null && EventLocator<T>.Start(w, terminalEvent, t0) >= 0)
         {
-            for (int b = 0; b < B; b++) if (double.IsNaN(w.G[b]) && w.Active[b]) Fail(b, OdeStatus.NonFiniteEvent, t0);
-            if (!perSample) DeactivateAll(OdeStatus.NonFiniteEvent);
+            for (int b = 0; b < B; b++) if (double.IsNaN(w.G[b]) && w.Active[b]) outcome.Fail(w.Active, b, OdeStatus.NonFiniteEvent, t0);
+            if (!perSample) outcome.EndAll(w.Active, OdeStatus.NonFiniteEvent);
         }
 
         while (w.AnyActive())
         {
             token.ThrowIfCancellationRequested();
-            if (attempts >= o.MaxSteps) { DeactivateAll(OdeStatus.MaxStepsReached); break; }
-            long needed = s - 1 + (w.Method.IsFsal ? 0 : 1);
-            if (evaluations + needed > o.MaxEvaluations) { DeactivateAll(OdeStatus.EvaluationBudgetExhausted); break; }
+            if (attempts >= o.MaxSteps) { outcome.EndAll(w.Active, OdeStatus.MaxStepsReached); break; }
+            if (evaluations + perStep > o.MaxEvaluations) { outcome.EndAll(w.Active, OdeStatus.EvaluationBudgetExhausted); break; }
             attempts++;
-
-            if (!ChooseSteps()) break;
+            if (!StepAcceptance<T>.ChooseSteps(w, outcome, o.MaxStep, t1, dir, perSample)) break;
 
             evaluations += RungeKuttaStep<T>.Stages(w, f, perSample);
-            RungeKuttaStep<T>.ErrorNorms(w, adaptive, perSample, atol, atolRow, rtol);
-
-            // Accept or reject, per sample (identical decisions under shared control).
-            bool anyAccepted = false;
-            for (int b = 0; b < B; b++)
-            {
-                w.Accepted[b] = false;
-                if (!w.Active[b]) continue;
-                double hb = Math.Abs(w.Hs[b]);
-                double err = w.Norm[b];
-                if (!w.NonFinite[b] && (err <= 1 || !adaptive))
-                {
-                    w.Accepted[b] = true;
-                    anyAccepted = true;
-                    continue;
-                }
-                w.Rej[b]++;
-                double fac = w.NonFinite[b] ? o.MinFactor : controller.RejectFactor(err, p, memory.Slice(b * ml, ml), limits);
-                w.H[b] = hb * fac;
-                w.LastRejected[b] = true;
-                double hMin = Math.Max(o.MinStep, 16 * double.Epsilon + 1e-14 * Math.Max(Math.Abs(w.Time[b]), Math.Abs(t1)));
-                // Under shared control the whole batch fails together; the culprit is the first sample with a non-finite value.
-                int culprit = perSample || !w.NonFinite[b] ? b : RungeKuttaStep<T>.NonFiniteCulprit(w);
-                if (w.NonFinite[b] && (!TensorReductions.IsFinite<T>(w.K[0].Row(b)) || !adaptive))
-                    Fail(culprit, OdeStatus.NonFiniteState, w.Time[b]);
-                else if (double.IsNaN(w.H[b]))
-                    Fail(culprit, OdeStatus.NonFiniteStepSize, w.Time[b]);
-                else if (w.H[b] < hMin)
-                    Fail(culprit, w.NonFinite[b] ? OdeStatus.NonFiniteState : OdeStatus.StepSizeUnderflow, w.Time[b]);
-                if (!perSample && failedSample >= 0) break;
-            }
-            if (!perSample && failedSample >= 0) DeactivateAll(status[failedSample]);
-            if (anyAccepted) accepted++; else { rejected++; continue; }
-
+            RungeKuttaStep<T>.ErrorNorms(w, controller.IsAdaptive, perSample, atol, atolRow, rtol);
+            if (StepAcceptance<T>.Decide(w, outcome, controller, o, p, limits, t1, perSample)) accepted++;
+            else { rejected++; continue; }
             if (!w.Method.IsFsal) { RungeKuttaStep<T>.NextFirstStage(w, f, t1); evaluations++; }
 
-            // Events, then saves and dense storage, for each accepted sample.
             for (int b = 0; b < B; b++)
             {
                 w.Theta[b] = 1;
                 w.TEnd[b] = w.Accepted[b] ? (w.Lands[b] ? t1 : w.Time[b] + w.Hs[b]) : w.Time[b];
             }
             Array.Clear(w.Crossed);
-            if (terminalEvent is not null)
-            {
-                EventLocator<T>.Locate(w, terminalEvent, o.EventTimeTolerance, perSample);
-                bool eventFailed = false;
-                for (int b = 0; b < B; b++)
-                {
-                    if (!w.Accepted[b] || double.IsNaN(w.EventNaN[b])) continue;
-                    // The step is not committed: the sample keeps its last accepted state.
-                    Fail(b, OdeStatus.NonFiniteEvent, w.EventNaN[b]);
-                    w.Accepted[b] = false;
-                    w.Y.Row(b).CopyTo(w.YNew.Row(b));
-                    eventFailed = true;
-                }
-                if (eventFailed && !perSample) { DeactivateAll(OdeStatus.NonFiniteEvent); break; }
-            }
+            if (terminalEvent is not null && !LocateEvents(terminalEvent)) break;
             recorder.Record(w);
-
-            // Commit accepted samples and choose the next step.
-            for (int b = 0; b < B; b++)
-            {
-                w.HTaken[b] = 0;
-                if (!w.Accepted[b]) continue;
-                w.Acc[b]++;
-                double hb = Math.Abs(w.Hs[b]);
-                w.HTaken[b] = w.TEnd[b] - w.Time[b];
-                w.Time[b] = w.TEnd[b];
-                if (adaptive)
-                {
-                    double fac = controller.AcceptFactor(w.Norm[b], p, memory.Slice(b * ml, ml), limits);
-                    if (w.LastRejected[b]) fac = Math.Min(fac, 1);
-                    // A step shortened to land on t1 says little about the step the solution allows.
-                    w.H[b] = w.Lands[b] ? w.H[b] : hb * fac;
-                }
-                w.LastRejected[b] = false;
-                if (w.Theta[b] < 1 || w.Crossed[b])
-                {
-                    // Under shared control the batch stops with the first event; only samples whose function crossed record a time.
-                    w.Active[b] = false;
-                    status[b] = OdeStatus.TerminatedByEvent;
-                    if (w.Crossed[b]) eventTimes[b] = w.TEnd[b];
-                }
-                else if (w.Lands[b]) { w.Active[b] = false; status[b] = OdeStatus.Success; }
-            }
+            StepAcceptance<T>.Commit(w, outcome, controller, p, limits);
             w.CommitAccepted(perSample);
             if (observer is not null) Observe();
         }
         return Finish();
 
-        // Step sizes: clamp, land exactly on t1; a NaN step or one that cannot advance t ends the sample.
-        bool ChooseSteps()
+        // Events of this step; a NaN event value ends the sample (the batch, under shared control) without committing the step.
+        bool LocateEvents(EventFunction<T> g)
         {
+            EventLocator<T>.Locate(w, g, o.EventTimeTolerance, perSample);
+            bool failed = false;
             for (int b = 0; b < B; b++)
             {
-                if (!w.Active[b]) { w.Hs[b] = 0; w.Lands[b] = false; continue; }
-                double remaining = Math.Abs(t1 - w.Time[b]);
-                double hb = Math.Min(w.H[b], o.MaxStep);
-                if (double.IsNaN(hb) || double.IsInfinity(hb)) { Fail(b, OdeStatus.NonFiniteStepSize, w.Time[b]); w.Hs[b] = 0; continue; }
-                w.Lands[b] = hb >= remaining;
-                if (w.Lands[b]) hb = remaining;
-                else if (w.Time[b] + dir * hb == w.Time[b]) { Fail(b, OdeStatus.StepSizeUnderflow, w.Time[b]); w.Hs[b] = 0; continue; }
-                w.Hs[b] = dir * hb;
+                if (!w.Accepted[b] || double.IsNaN(w.EventNaN[b])) continue;
+                outcome.Fail(w.Active, b, OdeStatus.NonFiniteEvent, w.EventNaN[b]);
+                w.Accepted[b] = false;
+                w.Y.Row(b).CopyTo(w.YNew.Row(b));
+                failed = true;
             }
-            if (failedSample >= 0 && !perSample) { DeactivateAll(status[failedSample]); return false; }
-            return w.AnyActive();
+            if (failed && !perSample) { outcome.EndAll(w.Active, OdeStatus.NonFiniteEvent); return false; }
+            return true;
         }
 
         void Observe()
         {
             observer!.OnStep?.Invoke(w.Time, w.HTaken, w.Y);
-            if (observer!.Progress is { } progress)
+            if (observer.Progress is { } progress)
             {
                 // The least advanced sample's time (all equal under shared control).
                 double slowest = w.Time[0];
@@ -262,31 +177,11 @@ public sealed class AdaptiveIntegrator<T>
             w.Y.Span.CopyTo(final.Span);
             var stats = new OdeStatistics[B];
             for (int b = 0; b < B; b++) stats[b] = new OdeStatistics(w.Evals[b], w.Acc[b], w.Rej[b]);
-            OdeStatus overall = OdeStatus.Success;
-            for (int b = 0; b < B; b++)
-            {
-                if (status[b] is OdeStatus.Success) continue;
-                if (status[b] is OdeStatus.TerminatedByEvent) { if (overall == OdeStatus.Success) overall = status[b]; continue; }
-                overall = status[failedSample >= 0 ? failedSample : b];
-                if (failedSample < 0) failedSample = b;
-                break;
-            }
+            var overall = outcome.Overall();
             if (t0 == t1) Array.Fill(w.Time, t0);
-            return new OdeResult<T>(overall, final, (double[])w.Time.Clone(), status, new OdeStatistics(evaluations, accepted, rejected), stats,
-                failedSample, failedTime, o.SaveTimes is null ? null : (double[])o.SaveTimes.Clone(), recorder.Saved, eventTimes, recorder.Solution);
-        }
-
-        void Fail(int b, OdeStatus st, double time)
-        {
-            w.Active[b] = false;
-            status[b] = st;
-            if (failedSample < 0) { failedSample = b; failedTime = time; }
-        }
-
-        void DeactivateAll(OdeStatus st)
-        {
-            for (int b = 0; b < B; b++)
-                if (w.Active[b]) { w.Active[b] = false; status[b] = st; }
+            return new OdeResult<T>(overall, final, (double[])w.Time.Clone(), outcome.Status, new OdeStatistics(evaluations, accepted, rejected), stats,
+                outcome.FailedSample, outcome.FailedTime, o.SaveTimes is null ? null : (double[])o.SaveTimes.Clone(), recorder.Saved,
+                outcome.EventTimes, recorder.Solution);
         }
     }
 
