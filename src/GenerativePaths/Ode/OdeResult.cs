@@ -106,6 +106,21 @@ public sealed class OdeResult<T> : IDisposable
     /// <summary>The time at which each sample's terminal event fired, NaN where none did.</summary>
     public IReadOnlyList<double> EventTimes { get; }
 
+    /// <summary>A sentence saying how the solve ended: what happened, to which sample, at what time.</summary>
+    /// <remarks>For example "NonFiniteEvent: the terminal event function returned NaN for sample 2 at t = 1.35".</remarks>
+    public string Message => Status switch
+    {
+        OdeStatus.Success => "Success: every sample reached the end time.",
+        OdeStatus.TerminatedByEvent => "TerminatedByEvent: a terminal event stopped the integration (see EventTimes).",
+        OdeStatus.MaxStepsReached => $"MaxStepsReached: the step-attempt limit was reached; sample {FailedSample} stopped at t = {Times[Math.Max(FailedSample, 0)]:R}.",
+        OdeStatus.EvaluationBudgetExhausted => $"EvaluationBudgetExhausted: the next step would exceed the evaluation budget; sample {FailedSample} stopped at t = {Times[Math.Max(FailedSample, 0)]:R}.",
+        OdeStatus.StepSizeUnderflow => $"StepSizeUnderflow: the step size of sample {FailedSample} fell below the minimum or could not advance t at t = {FailedTime:R}.",
+        OdeStatus.NonFiniteState => $"NonFiniteState: the state or derivative of sample {FailedSample} became NaN or infinite after t = {FailedTime:R}.",
+        OdeStatus.NonFiniteStepSize => $"NonFiniteStepSize: the step size of sample {FailedSample} became NaN or infinite at t = {FailedTime:R}.",
+        OdeStatus.NonFiniteEvent => $"NonFiniteEvent: the terminal event function returned NaN for sample {FailedSample} at t = {FailedTime:R}.",
+        _ => Status.ToString(),
+    };
+
     /// <summary>The dense solution when <see cref="OdeOptions.DenseOutput"/> was on, otherwise null.</summary>
     public OdeSolution<T>? Solution { get; }
 

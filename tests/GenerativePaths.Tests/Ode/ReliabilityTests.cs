@@ -72,6 +72,7 @@ public class ReliabilityTests
         Assert.Equal(OdeStatus.StepSizeUnderflow, r.Status);
         Assert.Equal(0, r.FailedSample);
         Assert.Equal(1, r.FailedTime);
+        Assert.Contains("could not advance t at t = 1", r.Message);
         Assert.True(r.Statistics.Evaluations < 20, $"{r.Statistics}");
     }
 
@@ -86,6 +87,7 @@ public class ReliabilityTests
         Assert.Equal(OdeStatus.NonFiniteEvent, r.Status);
         Assert.Equal(0, r.FailedSample);
         Assert.Equal(0, r.FailedTime);
+        Assert.Equal("NonFiniteEvent: the terminal event function returned NaN for sample 0 at t = 0.", r.Message);
     }
 
     [Theory]
