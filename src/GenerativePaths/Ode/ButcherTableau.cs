@@ -7,7 +7,7 @@ namespace GenerativePaths.Ode;
 /// <remarks>
 /// <para>One step of size <c>h</c> from <c>(t, y)</c>:</para>
 /// <para><c>k_i = f(t + c_i h, y + h sum_{j&lt;i} a_ij k_j)</c>, i = 1..s; <c>y_new = y + h sum_i b_i k_i</c>.</para>
-/// <para>Instances are immutable and may be shared between threads. Users build their own method with the
+/// <para>Thread safety: instances are immutable and may be shared between threads. Users build their own method with the
 /// public constructor; the classic methods are static properties.</para>
 /// </remarks>
 public class ButcherTableau

@@ -14,6 +14,7 @@ namespace GenerativePaths.Ode;
 /// <c>(y, f(t, y))</c> and <c>(y_new, f(t + h, y_new))</c>:
 /// <c>w_i = b_i (3 theta^2 - 2 theta^3) + [i = 1](theta - 2 theta^2 + theta^3) + [i = end](theta^3 - theta^2)</c>,
 /// of order <c>min(p, 3)</c>.</para>
+/// <para>Thread safety: immutable; one instance may serve any number of solves on any threads.</para>
 /// </remarks>
 public sealed class EmbeddedTableau : ButcherTableau
 {

@@ -10,7 +10,8 @@ namespace GenerativePaths.Ode;
 /// <param name="t">The time of each sample (one entry per row; all equal under shared step control).</param>
 /// <param name="y">The states, read only.</param>
 /// <param name="dydt">The destination, same shape as <paramref name="y"/>; never the same tensor as <paramref name="y"/>.</param>
-/// <remarks>Results for a sample must depend on that sample's row only, or per-sample stepping loses its meaning.</remarks>
+/// <remarks>Results for a sample must depend on that sample's row only, or per-sample stepping loses its meaning.
+/// Thread safety: to share a problem between threads, the function must keep no shared mutable scratch.</remarks>
 public delegate void OdeFunction<T>(ReadOnlySpan<double> t, BatchTensor<T> y, BatchTensor<T> dydt)
     where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -19,12 +20,18 @@ public delegate void OdeFunction<T>(ReadOnlySpan<double> t, BatchTensor<T> y, Ba
 /// </summary>
 /// <param name="t">The time.</param>
 /// <param name="state">One sample's state.</param>
-/// <returns>The event function's value; a sign change between two accepted steps triggers the event.</returns>
+/// <returns>The event function's value; a sign change between two accepted steps triggers the event; NaN ends the solve with
+/// <see cref="OdeStatus.NonFiniteEvent"/>.</returns>
+/// <remarks>Thread safety: called on the solving thread only; a function shared between solves on several threads must keep
+/// no shared mutable state.</remarks>
 public delegate double EventFunction<T>(double t, ReadOnlySpan<T> state)
     where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>An initial-value problem <c>dy/dt = f(t, y)</c>, <c>y(t0) = y0</c>, solved from <c>t0</c> to <c>t1</c> (either direction).</summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the precision of the state.</typeparam>
+/// <remarks><para>The initial-value problem <c>y(t) = y0 + integral from t0 to t of f(s, y(s)) ds</c>.</para>
+/// <para>Thread safety: immutable; one problem may be solved from several threads at once provided its function is safe to
+/// call concurrently (the library's built-in right-hand sides are) and nobody writes the initial state meanwhile.</para></remarks>
 public sealed class OdeProblem<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -57,6 +64,7 @@ public sealed class OdeProblem<T>
 }
 
 /// <summary>How the step size is chosen across a batch.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum StepControl
 {
     /// <summary>One step size for the whole batch, from the scaled RMS error norm over every element (as torchdiffeq and SciPy do).</summary>
@@ -66,7 +74,8 @@ public enum StepControl
     PerSample,
 }
 
-/// <summary>The step-size controller.</summary>
+/// <summary>The built-in step-size controllers by name; <see cref="OdeOptions.CustomController"/> takes any <see cref="IStepSizeController"/>.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum StepSizeController
 {
     /// <summary>
@@ -81,7 +90,8 @@ public enum StepSizeController
 
 /// <summary>Options of an adaptive solve. Immutable; share one instance between solves.</summary>
 /// <remarks>Defaults: rtol = 1e-6, atol = 1e-9, automatic initial step (Hairer's heuristic), no step limits, at most
-/// 1,000,000 step attempts, no evaluation limit, shared step control, PI controller.</remarks>
+/// 1,000,000 step attempts, no evaluation limit, shared step control, PI controller.
+/// Thread safety: immutable (do not mutate the arrays it holds during a solve); one instance may serve solves on several threads.</remarks>
 public sealed record OdeOptions
 {
     /// <summary>The relative tolerance <c>rtol &gt;= 0</c>.</summary>
@@ -120,6 +130,10 @@ public sealed record OdeOptions
     /// <summary>The step-size controller.</summary>
     public StepSizeController Controller { get; init; } = StepSizeController.ProportionalIntegral;
 
+    /// <summary>A controller object (built in, such as <see cref="PidController"/>, or written by the user) that replaces
+    /// <see cref="Controller"/> and <see cref="Adaptive"/>; null to use those.</summary>
+    public IStepSizeController? CustomController { get; init; }
+
     /// <summary>False to switch error control off and take steps of exactly <see cref="InitialStep"/> (the last one shortened to land on t1).</summary>
     public bool Adaptive { get; init; } = true;
 
@@ -134,4 +148,32 @@ public sealed record OdeOptions
 
     /// <summary>The largest factor by which a step may grow.</summary>
     public double MaxFactor { get; init; } = 10;
+}
+
+/// <summary>Called after every step in which at least one sample advanced.</summary>
+/// <param name="t">The time each sample has reached.</param>
+/// <param name="h">The step each sample took in this step (signed; 0 for a sample that did not advance: rejected, finished or failed).</param>
+/// <param name="state">The current states, read only; valid only during the call.</param>
+/// <remarks>Thread safety: runs on the solving thread.</remarks>
+public delegate void OdeStepCallback<T>(ReadOnlySpan<double> t, ReadOnlySpan<double> h, BatchTensor<T> state)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>Controls of a running solve, as <c>SamplingOptions</c> gives a sampling loop: cancellation, progress and a per-step callback.</summary>
+/// <remarks>
+/// <para>The token is checked before every step attempt (an <see cref="OperationCanceledException"/> ends the solve; the
+/// integrator stays usable); progress reports the least advanced sample's time <c>t</c> after each step in which a sample
+/// advanced (the fraction done is <c>(t - t0)/(t1 - t0)</c>); <see cref="OnStep"/> sees <c>(t, h, y)</c> of that step.</para>
+/// <para>Thread safety: immutable; the callbacks run on the solving thread, and may be shared if they are themselves safe.</para>
+/// </remarks>
+public sealed record OdeObserver<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Cancels the solve.</summary>
+    public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>Receives the time reached (the least advanced sample's).</summary>
+    public IProgress<double>? Progress { get; init; }
+
+    /// <summary>Sees every step.</summary>
+    public OdeStepCallback<T>? OnStep { get; init; }
 }

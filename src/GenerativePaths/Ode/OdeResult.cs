@@ -4,6 +4,7 @@ using GenerativePaths.Tensors;
 namespace GenerativePaths.Ode;
 
 /// <summary>How a solve ended.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum OdeStatus
 {
     /// <summary>The end time was reached.</summary>
@@ -18,21 +19,32 @@ public enum OdeStatus
     /// <summary>The next step would exceed the evaluation budget; the state and time are those of the last accepted step.</summary>
     EvaluationBudgetExhausted,
 
-    /// <summary>The step size fell below the minimum (or the floating-point resolution of t), typically near a singularity.</summary>
+    /// <summary>The step size fell below the minimum, or a step could not advance t at all (<c>t + h == t</c> in floating point,
+    /// for example <see cref="OdeOptions.MaxStep"/> = 1e-300 at t = 1), typically near a singularity; see the failed sample and time.</summary>
     StepSizeUnderflow,
 
     /// <summary>The state or derivative became NaN or infinite and no smaller step helped; see the failed sample and time.</summary>
     NonFiniteState,
+
+    /// <summary>The step size became NaN or infinite (from the step-size controller or its inputs); the solve ends at once
+    /// at the last accepted state; see the failed sample and time.</summary>
+    NonFiniteStepSize,
+
+    /// <summary>The terminal event function returned NaN (at the start, at the end of a step or while its crossing was being
+    /// located); the solve ends at the last accepted state; see the failed sample and the time at which the event was evaluated.</summary>
+    NonFiniteEvent,
 }
 
 /// <summary>Counted work of a solve.</summary>
 /// <param name="Evaluations">Function evaluations (calls of the batched right-hand side).</param>
 /// <param name="AcceptedSteps">Accepted steps.</param>
 /// <param name="RejectedSteps">Rejected step attempts.</param>
+/// <remarks>Thread safety: an immutable value.</remarks>
 public readonly record struct OdeStatistics(long Evaluations, long AcceptedSteps, long RejectedSteps);
 
 /// <summary>The outcome of a solve: final state, saved states, status and counted work.</summary>
-/// <remarks>The result owns its tensors; dispose it to release them.</remarks>
+/// <remarks>The result owns its tensors; dispose it to release them. Thread safety: immutable after the solve returns (do not
+/// write its tensors while other threads read them); several threads may read it at once; dispose it once.</remarks>
 public sealed class OdeResult<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -93,6 +105,21 @@ public sealed class OdeResult<T> : IDisposable
 
     /// <summary>The time at which each sample's terminal event fired, NaN where none did.</summary>
     public IReadOnlyList<double> EventTimes { get; }
+
+    /// <summary>A sentence saying how the solve ended: what happened, to which sample, at what time.</summary>
+    /// <remarks>For example "NonFiniteEvent: the terminal event function returned NaN for sample 2 at t = 1.35".</remarks>
+    public string Message => Status switch
+    {
+        OdeStatus.Success => "Success: every sample reached the end time.",
+        OdeStatus.TerminatedByEvent => "TerminatedByEvent: a terminal event stopped the integration (see EventTimes).",
+        OdeStatus.MaxStepsReached => $"MaxStepsReached: the step-attempt limit was reached; sample {FailedSample} stopped at t = {Times[Math.Max(FailedSample, 0)]:R}.",
+        OdeStatus.EvaluationBudgetExhausted => $"EvaluationBudgetExhausted: the next step would exceed the evaluation budget; sample {FailedSample} stopped at t = {Times[Math.Max(FailedSample, 0)]:R}.",
+        OdeStatus.StepSizeUnderflow => $"StepSizeUnderflow: the step size of sample {FailedSample} fell below the minimum or could not advance t at t = {FailedTime:R}.",
+        OdeStatus.NonFiniteState => $"NonFiniteState: the state or derivative of sample {FailedSample} became NaN or infinite after t = {FailedTime:R}.",
+        OdeStatus.NonFiniteStepSize => $"NonFiniteStepSize: the step size of sample {FailedSample} became NaN or infinite at t = {FailedTime:R}.",
+        OdeStatus.NonFiniteEvent => $"NonFiniteEvent: the terminal event function returned NaN for sample {FailedSample} at t = {FailedTime:R}.",
+        _ => Status.ToString(),
+    };
 
     /// <summary>The dense solution when <see cref="OdeOptions.DenseOutput"/> was on, otherwise null.</summary>
     public OdeSolution<T>? Solution { get; }

@@ -8,7 +8,8 @@ namespace GenerativePaths.Ode;
 /// solution can be evaluated anywhere in the integrated span at the method's interpolation order.
 /// </summary>
 /// <remarks>Inside step <c>[t_n, t_n + h]</c>: <c>u(t_n + theta h) = y_n + h sum_i w_i(theta) k_i</c>
-/// (see <see cref="EmbeddedTableau.DenseWeights"/>); at the nodes it returns the step values exactly.</remarks>
+/// (see <see cref="EmbeddedTableau.DenseWeights"/>); at the nodes it returns the step values exactly.
+/// Thread safety: complete once the solve has returned; after that any number of threads may evaluate it at once.</remarks>
 public sealed class OdeSolution<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {

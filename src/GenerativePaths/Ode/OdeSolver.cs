@@ -5,22 +5,24 @@ namespace GenerativePaths.Ode;
 
 /// <summary>Entry points of the ODE integrators.</summary>
 /// <remarks>
-/// <para><see cref="Solve{T}(OdeProblem{T}, EmbeddedTableau, OdeOptions?, EventFunction{T}?)"/>: adaptive embedded Runge–Kutta pairs with error
+/// <para><see cref="Solve{T}(OdeProblem{T}, EmbeddedTableau, OdeOptions?, EventFunction{T}?, OdeObserver{T}?)"/>: adaptive embedded Runge–Kutta pairs with error
 /// control, dense output, save times, terminal events, shared or per-sample step control
 /// (see <see cref="AdaptiveIntegrator{T}"/>; reuse one integrator to avoid the per-solve setup).</para>
 /// <para><see cref="SolveFixed{T}(OdeProblem{T}, ButcherTableau, int, bool, long)"/>: any explicit tableau on the uniform grid
 /// <c>t_n = t0 + n (t1 - t0)/N</c>.</para>
+/// <para>Thread safety: stateless; every call makes its own workspace, so calls may run on several threads at once.</para>
 /// </remarks>
 public static class OdeSolver
 {
     /// <summary>Solves <paramref name="problem"/> adaptively with <paramref name="method"/>.</summary>
-    /// <inheritdoc cref="AdaptiveIntegrator{T}.Solve(OdeProblem{T}, OdeOptions?, EventFunction{T}?)"/>
-    public static OdeResult<T> Solve<T>(OdeProblem<T> problem, EmbeddedTableau method, OdeOptions? options = null, EventFunction<T>? terminalEvent = null)
+    /// <inheritdoc cref="AdaptiveIntegrator{T}.Solve(OdeProblem{T}, OdeOptions?, EventFunction{T}?, OdeObserver{T}?)"/>
+    public static OdeResult<T> Solve<T>(OdeProblem<T> problem, EmbeddedTableau method, OdeOptions? options = null, EventFunction<T>? terminalEvent = null,
+        OdeObserver<T>? observer = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(problem);
         var y0 = problem.InitialState;
-        return new AdaptiveIntegrator<T>(method, y0.BatchSize, y0.SampleShape.ToArray()).Solve(problem, options, terminalEvent);
+        return new AdaptiveIntegrator<T>(method, y0.BatchSize, y0.SampleShape.ToArray()).Solve(problem, options, terminalEvent, observer);
     }
 
     /// <summary>Integrates with a fixed step: <paramref name="steps"/> steps of <c>h = (t1 - t0)/steps</c>.</summary>

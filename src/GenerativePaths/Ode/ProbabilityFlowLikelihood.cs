@@ -4,10 +4,12 @@ using GenerativePaths.Tensors;
 namespace GenerativePaths.Ode;
 
 /// <summary>Writes the divergence <c>div_x v(t[b], x[b])</c> of a velocity field for every sample.</summary>
+/// <remarks>Thread safety: to share a likelihood between threads the function must keep no shared mutable scratch.</remarks>
 public delegate void DivergenceFunction<T>(ReadOnlySpan<double> t, BatchTensor<T> x, Span<double> divergence)
     where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>How the divergence of the velocity is obtained for the likelihood.</summary>
+/// <remarks>Thread safety: an enumeration; a value.</remarks>
 public enum DivergenceEstimator
 {
     /// <summary>Exact up to differencing error: one forward-difference Jacobian–vector product per dimension, <c>sum_i (v(x + delta e_i)_i - v(x)_i)/delta</c>.</summary>
@@ -30,14 +32,15 @@ public enum DivergenceEstimator
 /// <c>t0</c> to <c>t1</c> with <c>z(t0) = 0</c>: <c>log p_t0(x(t0)) = log p_t1(x(t1)) + z(t1)</c>.</para>
 /// <para>Finite differences use <c>delta = sqrt(eps) (1 + |x_i|)</c> per element (<c>eps</c> of <typeparamref name="T"/>); Hutchinson uses
 /// <c>delta = sqrt(eps) (1 + ||x||_2 / sqrt(d))</c> along <c>z</c>. The Rademacher entries come from a fixed hash of (seed, sample, element).</para>
+/// <para>Thread safety: one instance (and its <see cref="Function"/>) may serve solves on several threads at once, provided the
+/// velocity and divergence functions it wraps may; its scratch is per thread.</para>
 /// </remarks>
 public sealed class ProbabilityFlowLikelihood<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly OdeFunction<T> _velocity;
     private readonly DivergenceFunction<T>? _divergence;
-    private readonly BatchTensor<T> _x, _v, _xp, _vp;
-    private readonly double[] _div;
+    private readonly ThreadLocal<Scratch> _scratch;
     private readonly T[] _z;
     private readonly int _batch, _d;
 
@@ -62,11 +65,7 @@ public sealed class ProbabilityFlowLikelihood<T>
         Estimator = estimator;
         _batch = batchSize;
         _d = dimension;
-        _x = BatchTensor<T>.Allocate(batchSize, dimension);
-        _v = BatchTensor<T>.Allocate(batchSize, dimension);
-        _xp = BatchTensor<T>.Allocate(batchSize, dimension);
-        _vp = BatchTensor<T>.Allocate(batchSize, dimension);
-        _div = new double[batchSize];
+        _scratch = new ThreadLocal<Scratch>(() => new Scratch(batchSize, dimension));
         _z = new T[batchSize * dimension];
         for (int b = 0; b < batchSize; b++)
             for (int i = 0; i < dimension; i++)
@@ -109,6 +108,9 @@ public sealed class ProbabilityFlowLikelihood<T>
         int d = _d;
         if (y.BatchSize != _batch || y.RowLength != d + 1)
             throw new ArgumentException($"The augmented state has shape {y.ShapeString}; expected {_batch} samples of {d + 1} elements.", nameof(y));
+        // Per-thread buffers: the function may serve solves on several threads at once.
+        var sc = _scratch.Value!;
+        var (_x, _v, _xp, _vp, _div) = (sc.X, sc.V, sc.XP, sc.VP, sc.Div);
         for (int b = 0; b < _batch; b++) y.Row(b)[..d].CopyTo(_x.Row(b));
         _velocity(t, _x, _v);
         double sq = Math.Sqrt(typeof(T) == typeof(float) ? 1.1920929e-7 : 2.220446049250313e-16);
@@ -166,6 +168,13 @@ public sealed class ProbabilityFlowLikelihood<T>
             _v.Row(b).CopyTo(outRow);
             outRow[d] = T.CreateTruncating(_div[b]);
         }
+    }
+
+    private sealed class Scratch(int batch, int d)
+    {
+        public readonly BatchTensor<T> X = BatchTensor<T>.Allocate(batch, d), V = BatchTensor<T>.Allocate(batch, d),
+            XP = BatchTensor<T>.Allocate(batch, d), VP = BatchTensor<T>.Allocate(batch, d);
+        public readonly double[] Div = new double[batch];
     }
 
     private static ulong Mix(ulong seed, ulong a, ulong b)

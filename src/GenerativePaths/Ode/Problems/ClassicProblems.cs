@@ -4,6 +4,8 @@ using GenerativePaths.Tensors;
 namespace GenerativePaths.Ode.Problems;
 
 /// <summary>Classic non-stiff test problems as batched right-hand sides (one row per sample).</summary>
+/// <remarks>Each problem's formula is on its method. Thread safety: stateless; the returned functions keep no scratch and may be
+/// called from several threads at once.</remarks>
 public static class ClassicProblems
 {
     /// <summary>

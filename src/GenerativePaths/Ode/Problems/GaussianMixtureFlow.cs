@@ -13,6 +13,7 @@ namespace GenerativePaths.Ode.Problems;
 /// <para>The denoiser <c>D(x; sigma) = E[x0 | x]</c> is <see cref="GaussianMixture.PosteriorMean(ReadOnlySpan{double}, double, double, Span{double})"/> at alpha = 1.</para>
 /// <para>probability-flow ODE (Karras et al. 2022, eq. 3 with sigma(t) = t) <c>dx/dsigma = (x - D(x; sigma)) / sigma</c>;</para>
 /// <para>the velocity's divergence is <c>(d - div D)/sigma</c>, with <c>div D</c> from <see cref="GaussianMixture.PosteriorMeanDivergence"/>.</para>
+/// <para>Thread safety: immutable; the instance and the functions it returns may be used from several threads at once.</para>
 /// </remarks>
 public sealed class GaussianMixtureFlow
 {
@@ -48,14 +49,16 @@ public sealed class GaussianMixtureFlow
         => (Dimension - Mixture.PosteriorMeanDivergence(x, 1.0, sigma)) / sigma;
 
     /// <summary>The probability-flow ODE <c>dx/dsigma = (x - D(x; sigma))/sigma</c> on rows of <see cref="Dimension"/> elements (time = sigma).</summary>
+    /// <remarks>The function keeps no shared scratch (per-call buffers on the stack, or per thread above 256 dimensions), so one
+    /// instance may be called from several threads at once.</remarks>
     public OdeFunction<T> ProbabilityFlow<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = Dimension;
-        var xs = new double[d];
-        var dn = new double[d];
         return (t, y, dydt) =>
         {
             if (y.RowLength != d) throw new ArgumentException($"The mixture has dimension {d}; the tensor has rows of {y.RowLength}.", nameof(y));
+            Span<double> xs = d <= 256 ? stackalloc double[d] : Scratch(0, d);
+            Span<double> dn = d <= 256 ? stackalloc double[d] : Scratch(1, d);
             for (int b = 0; b < y.BatchSize; b++)
             {
                 var row = y.Row(b); var outRow = dydt.Row(b);
@@ -68,12 +71,13 @@ public sealed class GaussianMixtureFlow
     }
 
     /// <summary>The exact divergence of <see cref="ProbabilityFlow{T}"/> per sample, for likelihood computation.</summary>
+    /// <remarks>Keeps no shared scratch; one instance may be called from several threads at once.</remarks>
     public DivergenceFunction<T> ProbabilityFlowDivergence<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = Dimension;
-        var xs = new double[d];
         return (t, y, divergence) =>
         {
+            Span<double> xs = d <= 256 ? stackalloc double[d] : Scratch(0, d);
             for (int b = 0; b < y.BatchSize; b++)
             {
                 var row = y.Row(b);
@@ -81,5 +85,16 @@ public sealed class GaussianMixtureFlow
                 divergence[b] = VelocityDivergence(xs, t[b]);
             }
         };
+    }
+
+    [ThreadStatic] private static double[]?[]? t_scratch;
+
+    /// <summary>Per-thread scratch for large dimensions: no buffer is shared between threads.</summary>
+    private static Span<double> Scratch(int slot, int length)
+    {
+        var slots = t_scratch ??= new double[]?[2];
+        var a = slots[slot];
+        if (a is null || a.Length < length) slots[slot] = a = new double[length];
+        return a.AsSpan(0, length);
     }
 }
