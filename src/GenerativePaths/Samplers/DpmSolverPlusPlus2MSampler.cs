@@ -62,7 +62,8 @@ public sealed class DpmSolverPlusPlus2MSampler : Sampler
         bool hasPrevious = index > 0 && state.LastHistoryStep == index - 1;
         state.LastHistoryStep = index;
 
-        double expMinusH = from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
+        // exp(-h) = SNR ratio; between zero-SNR points (alpha' = 0, hence alpha = 0) its limit 1 makes the step x' = (sigma' / sigma) x.
+        double expMinusH = to.Alpha == 0 ? 1.0 : from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
         double ofX = to.Sigma / from.Sigma, ofD = to.Alpha * (1 - expMinusH);
         bool lastStep = index == schedule.StepCount - 1;
         bool firstOrder = !hasPrevious || to.Sigma == 0 || (LowerOrderFinal && lastStep && schedule.StepCount < 15);

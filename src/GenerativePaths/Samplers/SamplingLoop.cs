@@ -61,6 +61,7 @@ public static class SamplingLoop
     /// <param name="noise">The noise of stochastic samplers (stream = step index).</param>
     /// <param name="options">Callback, progress, cancellation.</param>
     /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
+    /// <exception cref="NonFiniteStateException">The initial state is not finite, or a step's update wrote NaN or infinity from a finite model output.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public static SamplingResult<T> Run<T>(IGenerativeModel<T> model, BatchTensor<T> x, StepSchedule schedule, Sampler sampler, NoiseSource? noise = null, SamplingOptions<T>? options = null)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -80,11 +81,13 @@ public static class SamplingLoop
         state.Reset();
         state.TrackDenoised = options?.OnStep is not null;
         int steps = state.Schedule.StepCount;
+        state.CheckInitialState();
         for (int i = 0; i < steps; i++)
         {
             options?.CancellationToken.ThrowIfCancellationRequested();
             state.BeginStep(i);
             sampler.Step(state, i);
+            state.CheckStateAfterStep();
             options?.OnStep?.Invoke(i, state.Schedule[i].ModelTime, state.X, state.Denoised);
             options?.Progress?.Report(i + 1);
         }
