@@ -180,4 +180,32 @@ public class SamplerReliabilityTests
         SamplingLoop.Run(model, x, schedule, EverySampler()[k], new PhiloxNoise(4));
         Assert.True(x.Span.ToArray().All(double.IsFinite));
     }
+
+    [Fact]
+    public void LmsDenoisedFinalStepFromATinySigmaDoesNotFormTheOverflowingSlope()
+    {
+        // Found by the fuzz suite: the final step to sigma = 0 formed (x - alpha x0hat) / sigma, which overflows float at 1e-200, and never used it.
+        var schedule = StepSchedules.Karras(2, 1e-200, 1);
+        var model = new GaussianMixtureModel<float>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var x = BatchTensor<float>.Allocate(2, 4);
+        x.Span.Fill(0.3f);
+        SamplingLoop.Run(model, x, schedule, new LmsSampler(2, denoisedFinalStep: true));
+        Assert.True(x.Span.ToArray().All(float.IsFinite));
+    }
+
+    [Fact]
+    public void LmsCoefficientsStayFiniteOnTinyNodes()
+    {
+        // Found by the fuzz suite: the Lagrange integrals multiply node differences (~1e-124 cubed underflows to 0, then 0/0).
+        var schedule = StepSchedules.PolyExponential(44, 1e-200, 0.8, 1.5);
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Velocity, ModelTimeMaps.VarianceExploding());
+        var x = Normals(2, 4, 21);
+        SamplingLoop.Run(model, x, schedule, new LmsSampler());
+        Assert.True(x.Span.ToArray().All(double.IsFinite));
+        Span<double> w = stackalloc double[3];
+        LmsSampler.ScaledLagrangeIntegrals([3e-124, 2e-124, 1e-124], 3e-124, 2.5e-124, w);
+        Span<double> plain = stackalloc double[3];
+        LmsSampler.LagrangeIntegrals([3.0, 2.0, 1.0], 3.0, 2.5, plain);
+        for (int j = 0; j < 3; j++) Assert.Equal(plain[j] * 1e-124, w[j], 1e-136);
+    }
 }
