@@ -31,6 +31,7 @@ namespace GenerativePaths.Configs;
 /// smallest time by shifting <c>1/T</c> once in its constructor and then shifts the whole plan again in
 /// <c>set_timesteps</c>, so the last non-zero sigma is shifted twice (with <c>shift = 3</c>, 20 steps: 0.00893, not 0.00299).
 /// Models are used with that plan, so the importer builds the same one.</para>
+/// <para>Thread safety: immutable after Parse (WithAlphasCumprod returns a copy); one instance may serve several threads, each call builds a new schedule.</para>
 /// </remarks>
 public sealed class DiffusersSchedulerConfig
 {

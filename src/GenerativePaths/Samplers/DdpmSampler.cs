@@ -3,6 +3,7 @@ using System.Numerics;
 namespace GenerativePaths.Samplers;
 
 /// <summary>The variance of DDPM's reverse step.</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum DdpmVariance
 {
     /// <summary>The posterior variance <c>beta~ = sigma'^2 beta^2 / sigma^2</c> (diffusers <c>fixed_small</c>; Ho et al. 2020, <c>sigma_t^2 = beta~_t</c>).</summary>
@@ -22,6 +23,7 @@ public enum DdpmVariance
 /// The posterior <c>q(x' | x, x0)</c> has mean <c>(r sigma'^2 / sigma^2) x + (alpha' beta^2 / sigma^2) x0</c> and variance
 /// <c>sigma'^2 beta^2 / sigma^2</c>; the step is <c>x' = mean(x, x0hat) + std z</c> with the chosen <see cref="DdpmVariance"/>.</para>
 /// <para>No noise is added on a step to <c>sigma' = 0</c> (the clean end), so no noise is drawn there.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DdpmSampler : Sampler
 {

@@ -22,6 +22,7 @@ namespace GenerativePaths.Samplers;
 /// k-diffusion case), so reproducing the peers needs it. With <see cref="DenoisedFinalStep"/> the last step returns <c>alpha' x0hat</c>
 /// instead, as the library's other samplers do.</para>
 /// <para>History: <c>epshat</c> of each step in the four-slot ring described at <see cref="MultistepHistory"/>.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class LmsSampler : Sampler
 {

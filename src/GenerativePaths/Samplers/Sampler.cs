@@ -15,6 +15,7 @@ namespace GenerativePaths.Samplers;
 /// is a linear combination of tensors with per-sample coefficients, computed in one pass.</para>
 /// <para>A step to <c>sigma = 0</c> returns the denoised estimate (times the final <c>alpha</c>) without dividing by zero; a step
 /// from a point with <c>sigma = 0</c> only rescales <c>x</c> and calls no model.</para>
+/// <para>Thread safety: a sampler holds only immutable options (the library's samplers do; a user's sampler must too), so one instance may serve several threads; everything a run changes lives in its SamplerState.</para>
 /// </remarks>
 public abstract class Sampler
 {

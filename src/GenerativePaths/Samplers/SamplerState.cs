@@ -16,6 +16,10 @@ namespace GenerativePaths.Samplers;
 /// <para>Every buffer is allocated once (scratch and history on first use), so steps after the first allocate nothing.
 /// The state may be reused for another run of the same shape with <see cref="Reset"/>.</para>
 /// <para>Thread safety: not thread-safe; one state per run (the sampler and schedule may be shared).</para>
+/// <para>Finite checks: every combination of the state checks, in the pass that writes it, that what it wrote is finite. A non-finite
+/// value is blamed on the model (<see cref="NonFiniteModelOutputException"/>) only when a model output it read is non-finite, and on the
+/// update otherwise (<see cref="NonFiniteStateException"/>, naming the step, its model time and the first bad sample); the driver checks
+/// the initial state once, and the state after a step only when the step wrote it by other means (one read pass then).</para>
 /// <para>A model evaluation writes the raw prediction <c>p</c> and the per-sample coefficients of the denoised estimate
 /// <c>x0hat = c_x x + c_p p</c> (<see cref="PredictionConversion"/>), so a sampler can fuse the conversion into its update.</para>
 /// </remarks>
