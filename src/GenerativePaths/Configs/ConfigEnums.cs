@@ -1,6 +1,7 @@
 namespace GenerativePaths.Configs;
 
 /// <summary>The step rule a diffusers scheduler class stands for.</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum SamplerKind
 {
     /// <summary><c>DDIMScheduler</c> (Song et al. 2021).</summary>
@@ -35,6 +36,7 @@ public enum SamplerKind
 }
 
 /// <summary>What the peer's sample is, relative to the library's state <c>x = alpha x0 + sigma eps</c>.</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum SampleCoordinates
 {
     /// <summary>The peer's sample is <c>x</c> itself (DDIM, DDPM, DPM-Solver, UniPC, flow matching).</summary>
@@ -45,6 +47,7 @@ public enum SampleCoordinates
 }
 
 /// <summary>DDPM's posterior variance choice (<c>variance_type</c>).</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum DdpmVarianceType
 {
     /// <summary><c>fixed_small</c>: <c>beta~_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t</c>.</summary>
@@ -67,6 +70,7 @@ public enum DdpmVarianceType
 }
 
 /// <summary>Where a multistep schedule ends (<c>final_sigmas_type</c>).</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum FinalSigmasType
 {
     /// <summary>At sigma 0 (the clean point).</summary>
@@ -77,6 +81,7 @@ public enum FinalSigmasType
 }
 
 /// <summary>DPM-Solver's <c>algorithm_type</c>.</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum DpmAlgorithmType
 {
     /// <summary><c>dpmsolver++</c>: data-prediction multistep (Lu et al. 2022b).</summary>
@@ -93,6 +98,7 @@ public enum DpmAlgorithmType
 }
 
 /// <summary>The second-order correction of a multistep solver (<c>solver_type</c>).</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum SolverType
 {
     /// <summary>DPM-Solver <c>midpoint</c>.</summary>
@@ -109,6 +115,7 @@ public enum SolverType
 }
 
 /// <summary>The form of the resolution-dependent flow shift (<c>time_shift_type</c>).</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum TimeShiftType
 {
     /// <summary><c>exp(mu) / (exp(mu) + (1/t - 1))</c>.</summary>

@@ -13,6 +13,7 @@ namespace GenerativePaths.Configs;
 /// <c>squaredcos_cap_v2</c> is computed in float64 and rounded to float32; trained betas are rounded to float32), the
 /// optional zero-terminal-SNR rescale in float32, <c>alphas = 1 - betas</c> in float32, and the cumulative product
 /// accumulated in float64 and stored in float32 (what <c>torch.cumprod</c> does on the CPU).
+/// <para>Thread safety: stateless; every member may be called from several threads at once.</para>
 /// </remarks>
 public static class DiffusersBetaSchedules
 {
@@ -119,6 +120,7 @@ public static class DiffusersBetaSchedules
 }
 
 /// <summary>A diffusers configuration that names an unknown scheduler class or a value the library does not support (or an invalid value).</summary>
+/// <remarks>Thread safety: immutable; may be shared by several threads.</remarks>
 public sealed class DiffusersConfigException : NotSupportedException
 {
     /// <summary>Creates the exception.</summary>

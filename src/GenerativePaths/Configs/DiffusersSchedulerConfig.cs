@@ -31,6 +31,7 @@ namespace GenerativePaths.Configs;
 /// smallest time by shifting <c>1/T</c> once in its constructor and then shifts the whole plan again in
 /// <c>set_timesteps</c>, so the last non-zero sigma is shifted twice (with <c>shift = 3</c>, 20 steps: 0.00893, not 0.00299).
 /// Models are used with that plan, so the importer builds the same one.</para>
+/// <para>Thread safety: immutable after Parse (WithAlphasCumprod returns a copy); one instance may serve several threads, each call builds a new schedule.</para>
 /// </remarks>
 public sealed class DiffusersSchedulerConfig
 {
@@ -58,7 +59,10 @@ public sealed class DiffusersSchedulerConfig
     {
         if (config.ValueKind != JsonValueKind.Object)
             throw new DiffusersConfigException("(root)", config.ValueKind.ToString(), "A scheduler configuration must be a JSON object.", unsupported: false);
-        string? name = config.TryGetProperty("_class_name", out var cn) && cn.ValueKind == JsonValueKind.String ? cn.GetString() : className;
+        bool hasName = config.TryGetProperty("_class_name", out var cn) && cn.ValueKind != JsonValueKind.Null;
+        if (hasName && cn.ValueKind != JsonValueKind.String)
+            throw new DiffusersConfigException("_class_name", cn.GetRawText(), $"_class_name = {cn.GetRawText()} is invalid: must be a string naming the scheduler class.", unsupported: false);
+        string? name = hasName ? cn.GetString() : className;
         if (string.IsNullOrEmpty(name))
             throw new DiffusersConfigException("_class_name", null, "The configuration has no _class_name and none was given.", unsupported: false);
         var c = new DiffusersSchedulerConfig(config, name);
@@ -244,7 +248,8 @@ public sealed class DiffusersSchedulerConfig
         };
 
         NumTrainTimesteps = Int("num_train_timesteps", 1000);
-        if (NumTrainTimesteps < 2) throw Invalid("num_train_timesteps", NumTrainTimesteps, "must be at least 2");
+        if (NumTrainTimesteps < 2 || NumTrainTimesteps > MaxTrainTimesteps)
+            throw Invalid("num_train_timesteps", NumTrainTimesteps, $"must lie in [2, {MaxTrainTimesteps}]");
 
         if (Sampler == SamplerKind.FlowMatchEuler) { ReadFlow(); return this; }
 
@@ -253,6 +258,12 @@ public sealed class DiffusersSchedulerConfig
         BetaEnd = Double("beta_end", heunFamilyDefaults ? 0.012 : 0.02);
         BetaSchedule = String("beta_schedule", "linear");
         var trained = DoubleListOrNull("trained_betas");
+        if (trained is null && BetaSchedule is "linear" or "scaled_linear")
+        {
+            // Both ends are betas: finite and in [0, 1).
+            if (!(BetaStart >= 0 && BetaStart < 1)) throw Invalid("beta_start", BetaStart, "must lie in [0, 1)");
+            if (!(BetaEnd >= 0 && BetaEnd < 1)) throw Invalid("beta_end", BetaEnd, "must lie in [0, 1)");
+        }
         if (trained is not null) BetaSchedule = "trained";
         RescaleBetasZeroSnr = Bool("rescale_betas_zero_snr", false);
         if (RescaleBetasZeroSnr && Sampler is SamplerKind.Heun or SamplerKind.Lms or SamplerKind.KDpm2)
@@ -261,7 +272,7 @@ public sealed class DiffusersSchedulerConfig
         Prediction = ReadPrediction();
         TimestepSpacing = ReadSpacing(Sampler is SamplerKind.Ddim or SamplerKind.Ddpm ? "leading" : "linspace");
         StepsOffset = Int("steps_offset", 0);
-        if (StepsOffset < 0) throw Invalid("steps_offset", StepsOffset, "must be non-negative");
+        if (StepsOffset < 0 || StepsOffset >= NumTrainTimesteps) throw Invalid("steps_offset", StepsOffset, $"must lie in [0, num_train_timesteps = {NumTrainTimesteps})");
 
         bool clipDefault = Sampler is SamplerKind.Ddim or SamplerKind.Ddpm;
         ClipSample = Bool("clip_sample", clipDefault);
@@ -285,6 +296,10 @@ public sealed class DiffusersSchedulerConfig
         UseExponentialSigmas = Bool("use_exponential_sigmas", false);
         SigmaMin = DoubleOrNull("sigma_min");
         SigmaMax = DoubleOrNull("sigma_max");
+        if (SigmaMin is { } smin && !(smin >= 0 && double.IsFinite(smin))) throw Invalid("sigma_min", smin, "must be finite and non-negative");
+        if (SigmaMax is { } smax && !(smax > 0 && double.IsFinite(smax))) throw Invalid("sigma_max", smax, "must be finite and positive");
+        if (SigmaMin is { } lo && SigmaMax is { } hi && lo > hi)
+            throw Invalid("sigma_min", lo, $"is larger than sigma_max = {hi.ToString(CultureInfo.InvariantCulture)}");
 
         if (Bool("use_beta_sigmas", false)) throw Unsupported("use_beta_sigmas", "true", "beta-distributed sigmas are not supported");
         if (Bool("use_lu_lambdas", false)) throw Unsupported("use_lu_lambdas", "true", "log-uniform lambdas are not supported");
@@ -306,7 +321,14 @@ public sealed class DiffusersSchedulerConfig
         if (trained is not null) NumTrainTimesteps = trained.Count;
         for (int i = 0; i < ac.Length; i++)
             if (!(ac[i] >= 0 && ac[i] < 1) || (ac[i] == 0 && i < ac.Length - 1))
-                throw Invalid(trained is not null ? "trained_betas" : "beta_schedule", i, $"gives alphas_cumprod[{i}] = {ac[i]}, outside (0, 1)");
+            {
+                string why = $"gives alphas_cumprod[{i}] = {ac[i].ToString(CultureInfo.InvariantCulture)}, outside (0, 1)";
+                if (trained is not null) throw Invalid("trained_betas", $"[{i}] = {trained[i].ToString(CultureInfo.InvariantCulture)}", why);
+                if (BetaSchedule is "linear" or "scaled_linear")
+                    throw i == 0 ? Invalid("beta_start", BetaStart, why)
+                                 : Invalid("beta_end", BetaEnd, $"with beta_start = {BetaStart.ToString(CultureInfo.InvariantCulture)} ({BetaSchedule}) it {why}");
+                throw Invalid("beta_schedule", BetaSchedule, $"with num_train_timesteps = {NumTrainTimesteps} it {why}");
+            }
         if (RescaleBetasZeroSnr && Sampler is SamplerKind.Euler or SamplerKind.EulerAncestral or SamplerKind.DpmSolverMultistep or SamplerKind.UniPc)
             ac[^1] = Math.Pow(2, -24); // diffusers keeps the first sigma finite this way
         AlphasCumprod = Array.AsReadOnly(ac);
@@ -319,10 +341,12 @@ public sealed class DiffusersSchedulerConfig
     {
         Prediction = Prediction.FlowVelocity;
         Shift = Double("shift", 1.0);
-        if (!(Shift > 0)) throw Invalid("shift", Shift, "must be positive");
+        if (!(Shift >= MinShift && Shift <= MaxShiftValue)) throw Invalid("shift", Shift, $"must lie in [{MinShift:R}, {MaxShiftValue:R}]");
         UseDynamicShifting = Bool("use_dynamic_shifting", false);
         BaseShift = Double("base_shift", 0.5);
         MaxShift = Double("max_shift", 1.15);
+        if (!double.IsFinite(BaseShift)) throw Invalid("base_shift", BaseShift, "must be finite");
+        if (!double.IsFinite(MaxShift)) throw Invalid("max_shift", MaxShift, "must be finite");
         BaseImageSeqLen = Int("base_image_seq_len", 256);
         MaxImageSeqLen = Int("max_image_seq_len", 4096);
         string tst = String("time_shift_type", "exponential");
@@ -585,6 +609,9 @@ public sealed class DiffusersSchedulerConfig
         if (UseKarrasSigmas || UseExponentialSigmas)
         {
             double lo = SigmaMin ?? sig[^1], hi = SigmaMax ?? sig[0];
+            if (lo > hi)
+                throw SigmaMin is not null ? Invalid("sigma_min", lo, $"is larger than the largest sigma of the plan ({hi.ToString(CultureInfo.InvariantCulture)})")
+                                           : Invalid("sigma_max", hi, $"is smaller than the smallest sigma of the plan ({lo.ToString(CultureInfo.InvariantCulture)})");
             sig = UseKarrasSigmas ? KarrasNoPin(steps, lo, hi, KarrasRho) : ExponentialNoPin(steps, lo, hi);
             ts = sig.Select(s => (double)(float)Tables.SigmaToT(s)).ToArray();
         }
@@ -607,6 +634,8 @@ public sealed class DiffusersSchedulerConfig
                 if (lambda < LambdaMinClipped) clipped++;
             }
             lastTimestep = NumTrainTimesteps - clipped;
+            if (lastTimestep < 2)
+                throw Invalid("lambda_min_clipped", LambdaMinClipped, $"clips {clipped} of the {NumTrainTimesteps} training timesteps, leaving fewer than 2");
         }
         double[] ts, sig;
         if (UseKarrasSigmas)
@@ -666,14 +695,17 @@ public sealed class DiffusersSchedulerConfig
         else
         {
             // The constructor shifts its training sigmas k/T in float32; set_timesteps then shifts the plan again.
-            sigmaMax = StaticShiftFloat32(1f);
-            sigmaMin = StaticShiftFloat32(1f / T);
+            // Capped at 1: for a small shift the float32 rounding can exceed it (a flow sigma lies in [0, 1]).
+            sigmaMax = Math.Min(1.0, StaticShiftFloat32(1f));
+            sigmaMin = Math.Min(sigmaMax, StaticShiftFloat32(1f / T));
         }
         FlowTimeShift shift;
         if (UseDynamicShifting)
         {
             if (mu is not { } m || !double.IsFinite(m))
                 throw new InvalidOperationException($"{ClassName} uses dynamic shifting: pass mu (e.g. DynamicShiftMu(imageSeqLen)) to CreateSchedule.");
+            if (TimeShiftType == TimeShiftType.Exponential ? !(Math.Exp(m) > 0 && double.IsFinite(Math.Exp(m))) : !(m > 0))
+                throw new ArgumentOutOfRangeException(nameof(mu), m, $"{ClassName}: mu = {m.ToString(CultureInfo.InvariantCulture)} gives no valid time shift (exponential: exp(mu) must be positive and finite; linear: mu must be positive); check base_shift and max_shift.");
             shift = TimeShiftType == TimeShiftType.Exponential ? FlowTimeShift.Exponential(m) : FlowTimeShift.LinearMu(m);
         }
         else shift = FlowTimeShift.Static(Shift);
@@ -682,9 +714,10 @@ public sealed class DiffusersSchedulerConfig
         for (int i = 0; i < steps; i++)
         {
             double t = DiscreteTimesteps.Linspace(sigmaMax * T, sigmaMin * T, steps, i) / T;
-            u[i] = UseDynamicShifting ? shift.Apply(t) : Shift * t / (1 + (Shift - 1) * t);
+            u[i] = Math.Clamp(UseDynamicShifting ? shift.Apply(t) : Shift * t / (1 + (Shift - 1) * t), 0.0, 1.0);
         }
-        if (ShiftTerminal is { } st)
+        // A plan whose last sigma is 1 (one step from pure noise) has nothing to stretch: it is left as it is.
+        if (ShiftTerminal is { } st && u[^1] < 1)
         {
             double scale = (1 - u[^1]) / (1 - st);
             for (int i = 0; i < steps; i++) u[i] = 1 - (1 - u[i]) / scale;
@@ -846,6 +879,11 @@ public sealed class DiffusersSchedulerConfig
         }
         return r;
     }
+
+    /// <summary>The largest accepted <c>num_train_timesteps</c>.</summary>
+    public const int MaxTrainTimesteps = 1_000_000;
+
+    private const double MinShift = 1e-30, MaxShiftValue = 1e30;
 
     private DiffusersConfigException Unsupported(string field, string value, string why)
         => new(field, value, $"{ClassName}: {field} = {value} is not supported: {why}.", unsupported: true);

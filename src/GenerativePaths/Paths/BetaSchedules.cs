@@ -6,7 +6,7 @@ namespace GenerativePaths.Paths;
 /// <c>abar[t] = prod_{s &lt;= t} (1 - beta_s)</c>.
 /// </summary>
 /// <remarks>For the float32 arithmetic diffusers uses (to reproduce its tables bit for bit) see
-/// <see cref="Configs.DiffusersBetaSchedules"/>.</remarks>
+/// <see cref="Configs.DiffusersBetaSchedules"/>. Thread safety: stateless; every member may be called from several threads at once.</remarks>
 public static class BetaSchedules
 {
     /// <summary>Ho et al. (2020): betas evenly spaced from <paramref name="betaStart"/> to <paramref name="betaEnd"/>.</summary>

@@ -11,6 +11,7 @@ namespace GenerativePaths.Paths;
 /// <c>sigma = sqrt(1 - alpha^2)</c>; <c>alpha' = -alpha beta(t) / 2</c>; <c>sigma' = alpha^2 beta(t) / (2 sigma)</c>.</para>
 /// <para>Inverse: with <c>L = -log alpha = softplus(-2 lambda) / 2</c>, <c>t = 2 L / (betaMin/2 + sqrt(betaMin^2/4 + (betaMax - betaMin) L))</c>
 /// (Lu et al. 2022, DPM-Solver, appendix), clamped to <c>[0, 1]</c> (so <c>+infinity</c> gives 0 and <c>-infinity</c> gives 1).</para>
+/// <para>Thread safety: immutable; one instance may serve several threads.</para>
 /// </remarks>
 public sealed class LinearVpPath : VariancePreservingPath
 {
@@ -97,6 +98,7 @@ public sealed class LinearVpPath : VariancePreservingPath
 /// <c>sigma' = -alpha alpha' / sigma</c> with <c>theta' = pi / (2 (1 + s))</c>. At <c>t = 1</c>, <c>alpha = 0</c>.</para>
 /// <para>Inverse: <c>cos theta = c0 sqrt(sigmoid(2 lambda))</c> with <c>c0 = cos theta(0)</c>; <c>theta</c> is taken with
 /// <c>atan2(sqrt(1 - c0^2 + c0^2 sigmoid(-2 lambda)), cos theta)</c> for accuracy near <c>t = 0</c>.</para>
+/// <para>Thread safety: immutable; one instance may serve several threads.</para>
 /// </remarks>
 public sealed class CosineVpPath : VariancePreservingPath
 {
@@ -180,6 +182,7 @@ public sealed class CosineVpPath : VariancePreservingPath
 /// (log-SNR <c>-infinity</c>); at <c>t = 0</c> sigma is exactly 0.</para>
 /// <para><c>alpha' = -(pi/2) sigma</c>, <c>sigma' = (pi/2) alpha</c>, <c>lambda = log cot(pi t / 2)</c>,
 /// <c>t(lambda) = (2/pi) atan(exp(-lambda))</c>.</para>
+/// <para>Thread safety: immutable; one instance may serve several threads.</para>
 /// </remarks>
 public sealed class TrigonometricPath : VariancePreservingPath
 {

@@ -24,6 +24,7 @@ namespace GenerativePaths.Paths;
 /// and models are run on that table. <see cref="LogSnr"/>, <see cref="Alpha"/> and <see cref="Sigma"/> interpolate whatever the
 /// table says; <see cref="TimeFromLogSnr"/> returns the first passage: the time at which the interpolated log-SNR, walking from
 /// <c>t = 0</c>, first falls to <c>lambda</c> (for a non-increasing table, the plain inverse).</para>
+/// <para>Thread safety: immutable; one instance may serve several threads.</para>
 /// </remarks>
 public sealed class DiscreteVpPath : VariancePreservingPath
 {

@@ -14,6 +14,7 @@ namespace GenerativePaths.Paths;
 /// </list>
 /// <para>Derivative <c>u'(t) = a e t^(e-1) (1-t)^(e-1) / (a t^e + (1-t)^e)^2</c>; inverse
 /// <c>t(u) = 1 / (1 + (a (1 - u) / u)^(1/e))</c>.</para>
+/// <para>Thread safety: immutable; one instance may serve several threads.</para>
 /// </remarks>
 public sealed record FlowTimeShift
 {

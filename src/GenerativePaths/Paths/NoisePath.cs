@@ -10,6 +10,7 @@ namespace GenerativePaths.Paths;
 /// sigma, a flow time in [0, 1]); <see cref="ModelTime"/> converts to the value the model expects.</para>
 /// <para>Log-SNR: <c>lambda(t) = log(alpha(t) / sigma(t))</c>, decreasing in <c>t</c>;
 /// <see cref="TimeFromLogSnr"/> is its inverse.</para>
+/// <para>Thread safety: the library's paths are immutable and may serve several threads; a user's path must be too (samplers call it from the threads that run them).</para>
 /// </remarks>
 public abstract class NoisePath
 {
@@ -57,6 +58,7 @@ public abstract class NoisePath
 }
 
 /// <summary>A variance-preserving path (<c>alpha^2 + sigma^2 = 1</c>): the base of the discrete and continuous VP paths.</summary>
+/// <remarks>Thread safety: as NoisePath: implementations are immutable and may serve several threads.</remarks>
 public abstract class VariancePreservingPath : NoisePath
 {
     /// <inheritdoc/>
@@ -74,7 +76,7 @@ public abstract class VariancePreservingPath : NoisePath
 /// <summary>
 /// The variance-exploding path of k-diffusion and EDM (Karras et al. 2022): <c>alpha = 1</c>, <c>sigma = t</c>.
 /// </summary>
-/// <remarks>Formulas: <c>alpha(t) = 1</c>, <c>sigma(t) = t</c>, <c>lambda = -log t</c>, <c>t(lambda) = exp(-lambda)</c>. The model time is sigma.</remarks>
+/// <remarks>Formulas: <c>alpha(t) = 1</c>, <c>sigma(t) = t</c>, <c>lambda = -log t</c>, <c>t(lambda) = exp(-lambda)</c>. The model time is sigma. Thread safety: immutable; one instance may serve several threads.</remarks>
 public sealed class VarianceExplodingPath : NoisePath
 {
     /// <summary>A VE path on <c>[sigmaMin, sigmaMax]</c>.</summary>

@@ -10,6 +10,7 @@ namespace GenerativePaths.Paths;
 /// <c>ModelTime(t) = ModelTimeScale * u</c> (diffusers: <c>1000 u</c>).</para>
 /// <para><c>alpha' = -u'(t)</c>, <c>sigma' = u'(t)</c>; <c>lambda = log((1 - u) / u)</c>; inverse <c>u = 1 / (1 + exp(lambda))</c>,
 /// <c>t = shift^-1(u)</c>. At <c>t = 1</c> alpha is 0 and the log-SNR is <c>-infinity</c>.</para>
+/// <para>Thread safety: immutable; one instance may serve several threads.</para>
 /// </remarks>
 public sealed class RectifiedFlowPath : NoisePath
 {

@@ -11,6 +11,7 @@ namespace GenerativePaths.Samplers;
 /// Before a step from noise level <c>s = sigma / alpha</c>, <c>gamma = min(S_churn / N, sqrt 2 - 1)</c> when
 /// <c>S_tmin &lt;= s &lt;= S_tmax</c> (else 0) raises the level to <c>s_hat = (1 + gamma) s</c> with fresh noise of scale
 /// <c>S_noise sqrt(s_hat^2 - s^2)</c> (stream = step index). <c>S_churn = 0</c> (the default) is deterministic.
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public abstract class ChurnSampler : Sampler
 {

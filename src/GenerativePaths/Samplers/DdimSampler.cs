@@ -12,6 +12,7 @@ namespace GenerativePaths.Samplers;
 /// <para>which on a variance-preserving path is the paper's <c>sigma_t(eta) = eta sqrt((1 - a') / (1 - a)) sqrt(1 - a / a')</c> with <c>a = alpha^2</c>.
 /// <c>eta = 0</c> is deterministic: Euler on the probability-flow ODE in the coordinates <c>x / alpha</c>, <c>sigma / alpha</c> (section 4.3);
 /// <c>eta = 1</c> is DDPM's posterior variance. The step goes to the next listed point, never to <c>t - T/N</c>.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DdimSampler : Sampler
 {

@@ -3,6 +3,7 @@ using System.Numerics;
 namespace GenerativePaths.Samplers;
 
 /// <summary>The variance of DDPM's reverse step.</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum DdpmVariance
 {
     /// <summary>The posterior variance <c>beta~ = sigma'^2 beta^2 / sigma^2</c> (diffusers <c>fixed_small</c>; Ho et al. 2020, <c>sigma_t^2 = beta~_t</c>).</summary>
@@ -22,9 +23,13 @@ public enum DdpmVariance
 /// The posterior <c>q(x' | x, x0)</c> has mean <c>(r sigma'^2 / sigma^2) x + (alpha' beta^2 / sigma^2) x0</c> and variance
 /// <c>sigma'^2 beta^2 / sigma^2</c>; the step is <c>x' = mean(x, x0hat) + std z</c> with the chosen <see cref="DdpmVariance"/>.</para>
 /// <para>No noise is added on a step to <c>sigma' = 0</c> (the clean end), so no noise is drawn there.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DdpmSampler : Sampler
 {
+    // Below this sigma^2 the coefficients are computed as ratios of sigmas (sigma^2 itself would lose precision or underflow).
+    private const double MinSquaredSigma = 1e-280;
+
     /// <summary>DDPM with the given variance.</summary>
     public DdpmSampler(DdpmVariance variance = DdpmVariance.FixedSmall)
     {
@@ -46,17 +51,39 @@ public sealed class DdpmSampler : Sampler
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
         var (cx, cp) = state.Evaluate(state.X, from, state.ModelOutput);
+        if (to.Alpha == 0)
+        {
+            // A step between zero-SNR points (alpha = alpha' = 0): x = sigma eps exactly, so x' = (sigma' / sigma) x with no noise
+            // (the identity on a repeated point).
+            state.Combine(state.X, to.Sigma / from.Sigma, state.X);
+            return;
+        }
         double r = from.Alpha / to.Alpha;
         double s2 = from.Sigma * from.Sigma;
-        double beta2 = Math.Max(0, s2 - r * r * to.Sigma * to.Sigma);
-        double ofX = r * to.Sigma * to.Sigma / s2, ofDenoised = to.Alpha * beta2 / s2;
+        double beta2, ofX, ofDenoised, smallVariance;
+        if (s2 >= MinSquaredSigma)
+        {
+            beta2 = Math.Max(0, s2 - r * r * to.Sigma * to.Sigma);
+            ofX = r * to.Sigma * to.Sigma / s2;
+            ofDenoised = to.Alpha * beta2 / s2;
+            smallVariance = to.Sigma * to.Sigma * beta2 / s2;
+        }
+        else
+        {
+            // sigma^2 would underflow: the same coefficients in ratios, q = r sigma' / sigma, beta^2 / sigma^2 = 1 - q^2.
+            double q = r * (to.Sigma / from.Sigma), rel = Math.Max(0, 1 - q * q);
+            beta2 = rel * from.Sigma * from.Sigma;
+            ofX = q * (to.Sigma / from.Sigma);
+            ofDenoised = to.Alpha * rel;
+            smallVariance = to.Sigma * to.Sigma * rel;
+        }
         double a = ofX + ofDenoised * cx, b = ofDenoised * cp;
         if (to.Sigma == 0)
         {
             state.Combine(state.X, a, state.X, b, state.ModelOutput);
             return;
         }
-        double variance = Variance == DdpmVariance.FixedSmall ? to.Sigma * to.Sigma * beta2 / s2 : beta2;
+        double variance = Variance == DdpmVariance.FixedSmall ? smallVariance : beta2;
         var z = state.Scratch(0);
         state.DrawNoise(index, z);
         state.Combine(state.X, a, state.X, b, state.ModelOutput, Math.Sqrt(variance), z);

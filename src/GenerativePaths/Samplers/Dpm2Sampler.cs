@@ -17,6 +17,7 @@ namespace GenerativePaths.Samplers;
 /// <para>In path coordinates the first move is the DDIM step to the midpoint and the second is
 /// <c>x' = (alpha'/alpha) x + alpha' (s' - s) epshat_mid</c>. On a step to <c>sigma = 0</c>, or from <c>alpha = 0</c>, the step is
 /// first order (Euler), returning <c>alpha' x0hat</c> at the end.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class Dpm2Sampler : ChurnSampler
 {

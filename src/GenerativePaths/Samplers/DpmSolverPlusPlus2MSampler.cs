@@ -3,6 +3,7 @@ using System.Numerics;
 namespace GenerativePaths.Samplers;
 
 /// <summary>How DPM-Solver++(2M) forms its second-order correction.</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum DpmSolverSecondOrder
 {
     /// <summary>The multistep midpoint rule of Lu et al. (2022), Algorithm 2 (k-diffusion's <c>sample_dpmpp_2m</c>; diffusers <c>solver_type="midpoint"</c>).</summary>
@@ -26,6 +27,7 @@ public enum DpmSolverSecondOrder
 /// <see cref="LowerOrderFinal"/>, on the last step of schedules of fewer than 15 steps (diffusers' rule).
 /// <c>e^{-h} = (alpha sigma') / (alpha' sigma)</c> is computed as that ratio, so <c>alpha = 0</c> and <c>sigma' = 0</c> are exact.</para>
 /// <para>History: the denoised estimate of each step is kept in the state's history slot <c>step mod 2</c>.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DpmSolverPlusPlus2MSampler : Sampler
 {
@@ -62,7 +64,8 @@ public sealed class DpmSolverPlusPlus2MSampler : Sampler
         bool hasPrevious = index > 0 && state.LastHistoryStep == index - 1;
         state.LastHistoryStep = index;
 
-        double expMinusH = from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
+        // exp(-h) = SNR ratio; between zero-SNR points (alpha' = 0, hence alpha = 0) its limit 1 makes the step x' = (sigma' / sigma) x.
+        double expMinusH = to.Alpha == 0 ? 1.0 : from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
         double ofX = to.Sigma / from.Sigma, ofD = to.Alpha * (1 - expMinusH);
         bool lastStep = index == schedule.StepCount - 1;
         bool firstOrder = !hasPrevious || to.Sigma == 0 || (LowerOrderFinal && lastStep && schedule.StepCount < 15);

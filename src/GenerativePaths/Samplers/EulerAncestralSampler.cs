@@ -11,6 +11,7 @@ namespace GenerativePaths.Samplers;
 /// <c>s_down = sqrt(s'^2 - s_up^2)</c>, <c>x_ve' = x0hat + s_down epshat + s_noise s_up z</c>. In path coordinates
 /// (<c>x = alpha x_ve</c>) this is <c>x' = alpha' x0hat + sqrt(sigma'^2 - c^2) epshat + s_noise c z</c> with <c>c = alpha' s_up</c>,
 /// the same rule as DDIM with <c>eta</c>.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class EulerAncestralSampler : Sampler
 {

@@ -12,6 +12,7 @@ namespace GenerativePaths.Samplers;
 /// <c>x' = alpha' x0hat + sigma' epshat = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0hat</c>: finite at <c>sigma' = 0</c> (it returns <c>alpha' x0hat</c>)
 /// and at a zero-terminal-SNR start (<c>alpha = 0</c>).</para>
 /// <para>Churn (<c>s_churn &gt; 0</c>) first raises the noise to <c>s_hat = (1 + gamma) s</c> with fresh noise (stream = step index), see Algorithm 2.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class EulerSampler : ChurnSampler
 {

@@ -12,6 +12,7 @@ namespace GenerativePaths.Samplers;
 /// estimates of data and noise, exact when the flow is straight (a point-mass target). On any path the sampler takes that straight-line
 /// move, <c>x' = alpha' x0hat + sigma' epshat</c>, whatever the model predicts (the conversions supply <c>x0hat</c>, <c>epshat</c>).</para>
 /// <para>Stochastic: <c>x' = alpha' x0hat + sigma' z</c> with fresh noise <c>z</c> (stream = step index) in place of <c>epshat</c>.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class FlowMatchEulerSampler : Sampler
 {

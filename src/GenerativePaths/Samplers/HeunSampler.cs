@@ -12,6 +12,7 @@ namespace GenerativePaths.Samplers;
 /// <para>In path coordinates, with <c>k = (sigma' - alpha' sigma / alpha) / 2</c>, <c>eps1 = (x - alpha x0_1) / sigma</c> and
 /// <c>eps2 = (x2 - alpha' x0_2) / sigma'</c>: <c>x' = (alpha'/alpha) x + k (eps1 + eps2)</c>, evaluated as one four-term combination of
 /// <c>x</c>, the first model output, <c>x2</c> and the second model output.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class HeunSampler : ChurnSampler
 {

@@ -22,6 +22,7 @@ namespace GenerativePaths.Samplers;
 /// k-diffusion case), so reproducing the peers needs it. With <see cref="DenoisedFinalStep"/> the last step returns <c>alpha' x0hat</c>
 /// instead, as the library's other samplers do.</para>
 /// <para>History: <c>epshat</c> of each step in the four-slot ring described at <see cref="MultistepHistory"/>.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class LmsSampler : Sampler
 {
@@ -58,14 +59,16 @@ public sealed class LmsSampler : Sampler
         int available = MultistepHistory.Available(state, index, Order - 1);
         state.LastHistoryStep = index;
         var current = MultistepHistory.Slot(state, index);
-        // epshat = (x - alpha x0hat) / sigma with x0hat = cx x + cp p.
-        state.Combine(current, (1 - from.Alpha * cx) / from.Sigma, x, -from.Alpha * cp / from.Sigma, state.ModelOutput);
-
         if (to.Sigma == 0 && DenoisedFinalStep)
         {
+            // The slope is not needed (the next step, if any, starts from a clean point and drops the history), so it is not formed:
+            // at a tiny sigma it would overflow.
             state.Combine(x, to.Alpha * cx, x, to.Alpha * cp, state.ModelOutput);
             return;
         }
+        // epshat = (x - alpha x0hat) / sigma with x0hat = cx x + cp p.
+        state.Combine(current, (1 - from.Alpha * cx) / from.Sigma, x, -from.Alpha * cp / from.Sigma, state.ModelOutput);
+
         if (from.Alpha == 0)
         {
             // Zero terminal SNR: s is infinite; the first-order step x' = alpha' x0hat + sigma' epshat.
@@ -94,6 +97,7 @@ public sealed class LmsSampler : Sampler
         if (double.IsInfinity(target))
             throw new InvalidOperationException($"Step {index}: LMS cannot step to a point with alpha = 0 (model time {to.ModelTime}); schedules run from noise to data.");
         LagrangeIntegrals(nodes[..q], nodes[0], target, c[..q]);
+        if (!AllFinite(c[..q])) ScaledLagrangeIntegrals(nodes[..q], nodes[0], target, c[..q]);
 
         double a = to.Alpha;
         double ofX = to.Alpha / from.Alpha;
@@ -113,6 +117,26 @@ public sealed class LmsSampler : Sampler
                     a * c[2], MultistepHistory.Slot(state, steps[2]), a * c[3], MultistepHistory.Slot(state, steps[3]));
                 break;
         }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        foreach (double v in values) if (!double.IsFinite(v)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="LagrangeIntegrals"/> in the coordinate <c>v = (tau - a) / (b - a)</c>, where the node differences are of order one:
+    /// the weights are scale-invariant up to the factor <c>b - a</c>, and this form does not underflow when the nodes are tiny
+    /// (the products of node differences in the plain form can reach <c>1e-372</c>). Used when the plain form is not finite.
+    /// </summary>
+    internal static void ScaledLagrangeIntegrals(ReadOnlySpan<double> nodes, double a, double b, Span<double> weights)
+    {
+        double h = b - a;
+        Span<double> scaled = stackalloc double[MultistepHistory.Capacity];
+        for (int j = 0; j < nodes.Length; j++) scaled[j] = (nodes[j] - a) / h;
+        LagrangeIntegrals(scaled[..nodes.Length], 0, 1, weights);
+        for (int j = 0; j < nodes.Length; j++) weights[j] *= h;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 namespace GenerativePaths.Samplers;
 
 /// <summary>A model returned NaN or infinity during sampling; the message names the step, the model time and the first bad sample.</summary>
+/// <remarks>Thread safety: immutable; may be shared by several threads.</remarks>
 public sealed class NonFiniteModelOutputException : InvalidOperationException
 {
     /// <summary>Creates the exception for step <paramref name="stepIndex"/>, model time <paramref name="modelTime"/> and sample <paramref name="sampleIndex"/>.</summary>

@@ -15,6 +15,7 @@ namespace GenerativePaths.Samplers;
 /// is a linear combination of tensors with per-sample coefficients, computed in one pass.</para>
 /// <para>A step to <c>sigma = 0</c> returns the denoised estimate (times the final <c>alpha</c>) without dividing by zero; a step
 /// from a point with <c>sigma = 0</c> only rescales <c>x</c> and calls no model.</para>
+/// <para>Thread safety: a sampler holds only immutable options (the library's samplers do; a user's sampler must too), so one instance may serve several threads; everything a run changes lives in its SamplerState.</para>
 /// </remarks>
 public abstract class Sampler
 {
@@ -55,10 +56,12 @@ public abstract class Sampler
     /// <summary>
     /// The noise level of an ancestral step between two points: <c>c = eta sigma_next sqrt(1 - SNR / SNR_next)</c>, capped at <c>sigma_next</c>,
     /// with <c>SNR / SNR_next = (alpha sigma_next / (alpha_next sigma))^2</c>; the posterior standard deviation of DDPM for <c>eta = 1</c>.
+    /// 0 when <c>alpha_next = 0</c> (then <c>alpha = 0</c> too, and the step is the deterministic <c>x_next = (sigma_next / sigma) x</c>).
     /// </summary>
     protected static double AncestralNoise(SchedulePoint from, SchedulePoint to, double eta)
     {
-        if (eta == 0 || to.Sigma == 0) return 0;
+        // alpha_next = 0 (a repeated zero-SNR point): x is pure noise at both ends, the posterior is a point mass.
+        if (eta == 0 || to.Sigma == 0 || to.Alpha == 0) return 0;
         double q = from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
         double c = eta * to.Sigma * Math.Sqrt(Math.Max(0, 1 - q * q));
         return Math.Min(c, to.Sigma);

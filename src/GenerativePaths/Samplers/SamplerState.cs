@@ -16,15 +16,18 @@ namespace GenerativePaths.Samplers;
 /// <para>Every buffer is allocated once (scratch and history on first use), so steps after the first allocate nothing.
 /// The state may be reused for another run of the same shape with <see cref="Reset"/>.</para>
 /// <para>Thread safety: not thread-safe; one state per run (the sampler and schedule may be shared).</para>
+/// <para>Finite checks: every combination of the state checks, in the pass that writes it, that what it wrote is finite. A non-finite
+/// value is blamed on the model (<see cref="NonFiniteModelOutputException"/>) only when a model output it read is non-finite, and on the
+/// update otherwise (<see cref="NonFiniteStateException"/>, naming the step, its model time and the first bad sample); the driver checks
+/// the initial state once, and the state after a step only when the step wrote it by other means (one read pass then).</para>
 /// <para>A model evaluation writes the raw prediction <c>p</c> and the per-sample coefficients of the denoised estimate
 /// <c>x0hat = c_x x + c_p p</c> (<see cref="PredictionConversion"/>), so a sampler can fuse the conversion into its update.</para>
 /// </remarks>
 public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int ScratchCount = 4, HistoryCount = 2, CoefficientCount = 6;
+    private const int ScratchCount = 4, HistoryCount = 2;
     private readonly BatchTensor<T>?[] _scratch = new BatchTensor<T>?[ScratchCount];
     private readonly BatchTensor<T>?[] _history = new BatchTensor<T>?[HistoryCount];
-    private readonly T[][] _coefficients;
     private readonly double[] _modelTimes;
     private readonly long[] _sampleIds;
     private readonly int[] _sampleShape;
@@ -58,8 +61,6 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         _sampleShape = x.SampleShape.ToArray();
         _sampleIds = new long[x.BatchSize];
         for (int b = 0; b < _sampleIds.Length; b++) _sampleIds[b] = sampleIds.IsEmpty ? b : sampleIds[b];
-        _coefficients = new T[CoefficientCount][];
-        for (int k = 0; k < CoefficientCount; k++) _coefficients[k] = new T[x.BatchSize];
         _modelTimes = new double[x.BatchSize];
         ModelOutput = BatchTensor<T>.Allocate(x.BatchSize, _sampleShape);
         SecondOutput = BatchTensor<T>.Allocate(x.BatchSize, _sampleShape);
@@ -112,11 +113,24 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
 
     private bool _firstEvaluationOfStep;
 
+    // A model output of EvaluateDeferred whose finite check waits for the combination that consumes it.
+    private BatchTensor<T>? _pendingOutput;
+    private SchedulePoint _pendingPoint;
+
+    // Whether the last write to X in the current step was a checked (finite) combination.
+    private bool _stateChecked;
+
+    /// <summary>True when the last write to <see cref="X"/> during the current step went through one of this state's combinations
+    /// (all of which check what they write); the driver scans <see cref="X"/> only when it is false.</summary>
+    internal bool StateChecked => _stateChecked;
+
     /// <summary>Marks the start of step <paramref name="index"/> (the driver calls this).</summary>
     public void BeginStep(int index)
     {
         StepIndex = index;
         _firstEvaluationOfStep = true;
+        _stateChecked = false;
+        _pendingOutput = null;
     }
 
     /// <summary>Prepares the state for a new run from the current contents of <see cref="X"/>: clears the history and the evaluation count.</summary>
@@ -151,7 +165,12 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     /// (<c>0 * NaN</c>, <c>0 * inf</c> and <c>inf - inf</c> are NaN), so the fused check of the written values sees every bad model
     /// value without a separate read pass over the model output.</remarks>
     internal (double OfState, double OfOutput) EvaluateDeferred(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output)
-        => Evaluate(x, point, output, checkNow: TrackDenoised && _firstEvaluationOfStep);
+    {
+        bool checkNow = TrackDenoised && _firstEvaluationOfStep;
+        var result = Evaluate(x, point, output, checkNow);
+        if (!checkNow) { _pendingOutput = output; _pendingPoint = point; }
+        return result;
+    }
 
     private (double OfState, double OfOutput) Evaluate(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output, bool checkNow)
     {
@@ -181,15 +200,53 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     }
 
     /// <summary>
+    /// Records a combination into <paramref name="destination"/> that reported <paramref name="allFinite"/>. A non-finite write is blamed on
+    /// the model when a model output it may have read (<paramref name="output"/> or a still unchecked deferred one) is non-finite, and on the
+    /// update otherwise (<see cref="NonFiniteStateException"/>).
+    /// </summary>
+    private void AfterWrite(BatchTensor<T> destination, bool allFinite, BatchTensor<T>? output, SchedulePoint point)
+    {
+        if (!allFinite)
+        {
+            if (output is not null) ThrowIfNonFinite(output, point);
+            if (_pendingOutput is not null) ThrowIfNonFinite(_pendingOutput, _pendingPoint);
+            throw new NonFiniteStateException(StepIndex, Schedule[StepIndex].ModelTime, TensorReductions.FirstNonFiniteSample(destination), isInitialState: false);
+        }
+        if (ReferenceEquals(output, _pendingOutput)) _pendingOutput = null;
+        if (ReferenceEquals(destination, X)) _stateChecked = true;
+    }
+
+    /// <summary>Checks the initial state before the first step.</summary>
+    /// <exception cref="NonFiniteStateException">The state holds NaN or infinity.</exception>
+    internal void CheckInitialState()
+    {
+        if (Schedule.Count > 0 && !FiniteCheck.AllFinite<T>(X.Span))
+            throw new NonFiniteStateException(0, Schedule[0].ModelTime, TensorReductions.FirstNonFiniteSample(X), isInitialState: true);
+    }
+
+    /// <summary>Checks the state after a step whose last write to <see cref="X"/> was not checked (one read pass).</summary>
+    internal void CheckStateAfterStep()
+    {
+        if (!_stateChecked && !FiniteCheck.AllFinite<T>(X.Span))
+        {
+            if (_pendingOutput is not null) ThrowIfNonFinite(_pendingOutput, _pendingPoint);
+            throw new NonFiniteStateException(StepIndex, Schedule[StepIndex].ModelTime, TensorReductions.FirstNonFiniteSample(X), isInitialState: false);
+        }
+    }
+
+    private void CombineChecked(BatchTensor<T> destination, in TensorKernels.Terms<T> terms, BatchTensor<T>? output, SchedulePoint point)
+        => AfterWrite(destination, TensorKernels.CombineAllFinite(destination.Span, terms), output, point);
+
+    /// <summary>
     /// <c>destination = c0 x0 + c1 x1</c> (one pass) where the terms consume every element of <paramref name="output"/>, the model output
     /// of <see cref="EvaluateDeferred"/> at <paramref name="point"/>: when a written element is non-finite, the model output is scanned and a
-    /// non-finite value there raises <see cref="NonFiniteModelOutputException"/> (a finite model output leaves the result as computed).
+    /// non-finite value there raises <see cref="NonFiniteModelOutputException"/> (a finite model output raises <see cref="NonFiniteStateException"/>).
     /// </summary>
     internal void CombineConsuming(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1)
     {
         CheckTerms(destination, x0, x1);
         var terms = new TensorKernels.Terms<T>(2, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.Zero, default, T.Zero, default, T.Zero, default, T.Zero, default);
-        if (!TensorKernels.CombineAllFinite(destination.Span, terms)) ThrowIfNonFinite(output, point);
+        CombineChecked(destination, terms, output, point);
     }
 
     /// <summary>Three terms; see <see cref="CombineConsuming(BatchTensor{T}, SchedulePoint, BatchTensor{T}, double, BatchTensor{T}, double, BatchTensor{T})"/>.</summary>
@@ -197,7 +254,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         CheckTerms(destination, x0, x1, x2);
         var terms = new TensorKernels.Terms<T>(3, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.CreateTruncating(c2), x2.Span, T.Zero, default, T.Zero, default, T.Zero, default);
-        if (!TensorKernels.CombineAllFinite(destination.Span, terms)) ThrowIfNonFinite(output, point);
+        CombineChecked(destination, terms, output, point);
     }
 
     /// <summary>Four terms; see <see cref="CombineConsuming(BatchTensor{T}, SchedulePoint, BatchTensor{T}, double, BatchTensor{T}, double, BatchTensor{T})"/>.</summary>
@@ -205,7 +262,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         CheckTerms(destination, x0, x1, x2, x3);
         var terms = new TensorKernels.Terms<T>(4, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.CreateTruncating(c2), x2.Span, T.CreateTruncating(c3), x3.Span, T.Zero, default, T.Zero, default);
-        if (!TensorKernels.CombineAllFinite(destination.Span, terms)) ThrowIfNonFinite(output, point);
+        CombineChecked(destination, terms, output, point);
     }
 
     /// <summary>
@@ -217,9 +274,9 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     internal void CombineWithEstimate(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> estimate, double ce, double cp, double a, double b, double c = 0, BatchTensor<T>? previous = null)
     {
         CheckTerms(X, output, estimate, previous ?? output);
-        if (!TensorKernels.CombineWithEstimateAllFinite(X.Span, estimate.Span, output.Span, previous is null ? default : previous.Span,
-                T.CreateTruncating(ce), T.CreateTruncating(cp), T.CreateTruncating(a), T.CreateTruncating(b), T.CreateTruncating(c), previous is not null))
-            ThrowIfNonFinite(output, point);
+        bool finite = TensorKernels.CombineWithEstimateAllFinite(X.Span, estimate.Span, output.Span, previous is null ? default : previous.Span,
+            T.CreateTruncating(ce), T.CreateTruncating(cp), T.CreateTruncating(a), T.CreateTruncating(b), T.CreateTruncating(c), previous is not null);
+        AfterWrite(X, finite, output, point);
     }
 
     private static void CheckTerms(BatchTensor<T> destination, params ReadOnlySpan<BatchTensor<T>> inputs)
@@ -240,30 +297,43 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         Noise.Fill(destination, stream, _sampleIds);
     }
 
-    private Span<T> Coefficient(int k, double value)
+    private static T C(double value) => T.CreateTruncating(value);
+
+    private void CombineTerms(BatchTensor<T> destination, int count, double c0, BatchTensor<T> x0, double c1 = 0, BatchTensor<T>? x1 = null, double c2 = 0, BatchTensor<T>? x2 = null,
+        double c3 = 0, BatchTensor<T>? x3 = null, double c4 = 0, BatchTensor<T>? x4 = null)
     {
-        var c = _coefficients[k];
-        Array.Fill(c, T.CreateTruncating(value));
-        return c;
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckTerms(destination, x0, x1 ?? x0, x2 ?? x0, x3 ?? x0, x4 ?? x0);
+        var terms = new TensorKernels.Terms<T>(count, C(c0), x0.Span, C(c1), x1 is null ? default : x1.Span, C(c2), x2 is null ? default : x2.Span,
+            C(c3), x3 is null ? default : x3.Span, C(c4), x4 is null ? default : x4.Span, T.Zero, default);
+        CombineChecked(destination, terms, null, default);
     }
 
-    /// <summary><c>destination = c0 x0</c> per sample (one pass).</summary>
+    /// <summary><c>destination = c0 x0</c> per sample (one pass); a non-finite written value raises an exception.</summary>
+    /// <remarks>Every combination checks, in the same pass, that what it wrote is finite. A non-finite value read from a model output
+    /// not yet checked raises <see cref="NonFiniteModelOutputException"/>; any other raises <see cref="NonFiniteStateException"/> naming the step, its
+    /// model time and the first bad sample.</remarks>
+    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity from finite inputs (overflow) or from non-finite noise or state.</exception>
     public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0)
-        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0);
+        => CombineTerms(destination, 1, c0, x0);
 
-    /// <summary><c>destination = c0 x0 + c1 x1</c> per sample (one pass).</summary>
+    /// <summary><c>destination = c0 x0 + c1 x1</c> per sample (one pass, checked as <see cref="Combine(BatchTensor{T}, double, BatchTensor{T})"/>).</summary>
+    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
     public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1)
-        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1);
+        => CombineTerms(destination, 2, c0, x0, c1, x1);
 
-    /// <summary><c>destination = c0 x0 + c1 x1 + c2 x2</c> per sample (one pass).</summary>
+    /// <summary><c>destination = c0 x0 + c1 x1 + c2 x2</c> per sample (one pass, checked).</summary>
+    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
     public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2)
-        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1, Coefficient(2, c2), x2);
+        => CombineTerms(destination, 3, c0, x0, c1, x1, c2, x2);
 
-    /// <summary><c>destination = sum_j c_j x_j</c>, four terms, per sample (one pass).</summary>
+    /// <summary><c>destination = sum_j c_j x_j</c>, four terms, per sample (one pass, checked).</summary>
+    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
     public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3)
-        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1, Coefficient(2, c2), x2, Coefficient(3, c3), x3);
+        => CombineTerms(destination, 4, c0, x0, c1, x1, c2, x2, c3, x3);
 
-    /// <summary><c>destination = sum_j c_j x_j</c>, five terms, per sample (one pass).</summary>
+    /// <summary><c>destination = sum_j c_j x_j</c>, five terms, per sample (one pass, checked).</summary>
+    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
     public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3, double c4, BatchTensor<T> x4)
-        => TensorKernels.LinearCombination(destination, Coefficient(0, c0), x0, Coefficient(1, c1), x1, Coefficient(2, c2), x2, Coefficient(3, c3), x3, Coefficient(4, c4), x4);
+        => CombineTerms(destination, 5, c0, x0, c1, x1, c2, x2, c3, x3, c4, x4);
 }

@@ -5,6 +5,7 @@ using GenerativePaths.Tensors;
 namespace GenerativePaths.Samplers;
 
 /// <summary>The function <c>B(h)</c> of UniPC (Zhao et al. 2023, section 3.2), with <c>hh = -h</c> in data prediction.</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum UniPcVariant
 {
     /// <summary><c>B(h) = hh</c> (diffusers <c>solver_type="bh1"</c>; recommended for unconditional sampling with very few steps).</summary>
@@ -39,6 +40,7 @@ public enum UniPcVariant
 /// terms. History points with a zero-length step (<c>r_k = 0</c> or two equal <c>r_k</c>) lower the order.</para>
 /// <para>History: the denoised estimates in the four-slot ring of <see cref="MultistepHistory"/> and the previous sample in
 /// <c>Scratch(1)</c>, so orders up to 3 are supported.</para>
+/// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class UniPcSampler : Sampler
 {

@@ -1,6 +1,7 @@
 namespace GenerativePaths.Schedules;
 
 /// <summary>How inference timesteps are spread over <c>T</c> training timesteps (Lin et al. 2024, arXiv 2305.08891, Table 2).</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
 public enum TimestepSpacing
 {
     /// <summary>Multiples of <c>T / N</c> (integer division) from 0 upward, plus <c>steps_offset</c>; never reaches <c>T - 1</c>.</summary>
@@ -29,6 +30,7 @@ public enum TimestepSpacing
 /// </list>
 /// Step counts for which diffusers would produce a timestep outside <c>[0, T - 1]</c> (a leading offset past the end, or a
 /// trailing <c>arange</c> whose rounded-up length exceeds <c>N</c>) are rejected with an <see cref="ArgumentException"/>.
+/// <para>Thread safety: stateless; every member may be called from several threads at once.</para>
 /// </remarks>
 public static class DiscreteTimesteps
 {

@@ -5,6 +5,7 @@ namespace GenerativePaths.Schedules;
 /// path <c>x = x0 + sigma eps</c>: <c>n</c> decreasing sigmas followed by a final 0 (so <c>n + 1</c> values).
 /// Computed in float64.
 /// </summary>
+/// <remarks>Thread safety: stateless; every member may be called from several threads at once.</remarks>
 public static class SigmaPlans
 {
     /// <summary>Karras et al. (2022), "Elucidating the Design Space of Diffusion-Based Generative Models", eq. 5.</summary>

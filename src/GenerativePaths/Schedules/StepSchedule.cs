@@ -7,6 +7,7 @@ namespace GenerativePaths.Schedules;
 /// <param name="Alpha">Signal scale <c>alpha</c> at the point.</param>
 /// <param name="Sigma">Noise scale <c>sigma</c> at the point (0 at a final clean point).</param>
 /// <param name="ModelTime">The time value passed to the model at the point (a timestep, a sigma, a flow time).</param>
+/// <remarks>Thread safety: an immutable value; may be shared by several threads.</remarks>
 public readonly record struct SchedulePoint(double Alpha, double Sigma, double ModelTime)
 {
     /// <summary>The noise-to-signal ratio <c>sigma / alpha</c>: the sigma of the equivalent variance-exploding path (k-diffusion's sigma).</summary>
@@ -26,6 +27,7 @@ public readonly record struct SchedulePoint(double Alpha, double Sigma, double M
 /// <c>sigma = 0</c> (the clean end); a schedule imported from a configuration may end at a small positive sigma.</para>
 /// <para><see cref="Path"/> serves samplers that evaluate the model between listed points (e.g. midpoint methods):
 /// the point at log-SNR <c>lambda</c> is <c>t = Path.TimeFromLogSnr(lambda)</c>, called with <c>Path.ModelTime(t)</c>.</para>
+/// <para>Thread safety: immutable; one schedule may serve several threads and runs at once.</para>
 /// </remarks>
 public sealed class StepSchedule
 {

@@ -7,6 +7,7 @@ namespace GenerativePaths.Schedules;
 /// path, flow-matching plans, and users' custom lists of timesteps or sigmas. Every plan ends at the clean point
 /// (<c>alpha = 1</c>, <c>sigma = 0</c>, model time 0) unless stated otherwise.
 /// </summary>
+/// <remarks>Thread safety: stateless; every member may be called from several threads at once.</remarks>
 public static class StepSchedules
 {
     /// <summary>A k-diffusion VE schedule from sigmas (alpha = 1, model time = sigma), e.g. the output of <see cref="SigmaPlans"/>.</summary>
