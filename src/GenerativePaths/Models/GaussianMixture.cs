@@ -19,6 +19,7 @@ namespace GenerativePaths.Models;
 /// <para><c>div_x E[x0 | x] = sum_k r_k [ sum_d alpha s_kd^2 / v_kd + m_k . (g_k - gbar) ]</c> with <c>gbar = sum_k r_k g_k</c>.</para>
 /// <para>Everything is computed in double. Where <c>v_kd = 0</c> (a point-mass component at <c>sigma = 0</c>) the
 /// quantities are undefined and an <see cref="ArgumentOutOfRangeException"/> is thrown.</para>
+/// <para>Thread safety: immutable after construction; every method may be called from several threads at once (scratch is per call).</para>
 /// </remarks>
 public sealed class GaussianMixture
 {

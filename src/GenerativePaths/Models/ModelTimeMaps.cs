@@ -4,6 +4,7 @@ namespace GenerativePaths.Models;
 /// Maps from the time value a model is called with to its point on the path, for models whose
 /// conventions are fixed by how they were trained (used by <see cref="GaussianMixtureModel{T}"/> and the wrappers).
 /// </summary>
+/// <remarks>Thread safety: the returned maps capture immutable tables and may be called from several threads at once.</remarks>
 public static class ModelTimeMaps
 {
     /// <summary>

@@ -10,6 +10,7 @@ namespace GenerativePaths.Models;
 /// <param name="Sigma">Noise scale <c>sigma</c> (non-negative).</param>
 /// <param name="AlphaRate"><c>d alpha / dt</c>; needed only to convert from or to <see cref="Prediction.FlowVelocity"/> (NaN when unknown).</param>
 /// <param name="SigmaRate"><c>d sigma / dt</c>; needed only to convert from or to <see cref="Prediction.FlowVelocity"/> (NaN when unknown).</param>
+/// <remarks>Thread safety: an immutable value; safe to share.</remarks>
 public readonly record struct NoiseLevel(double Alpha, double Sigma, double AlphaRate = double.NaN, double SigmaRate = double.NaN)
 {
     /// <summary>The point of <paramref name="path"/> at time <paramref name="t"/>, with its derivatives.</summary>

@@ -23,6 +23,7 @@ namespace GenerativePaths.Models;
 /// anything else where <c>alpha = 0</c>, sample to anything else where <c>sigma = 0</c>, score where <c>sigma = 0</c>.
 /// <see cref="TryGetCoefficients"/> reports this; samplers handle those end points themselves.
 /// The identity (same type) is always defined.</para>
+/// <para>Thread safety: stateless static methods; safe from any thread.</para>
 /// </remarks>
 public static class PredictionConversion
 {

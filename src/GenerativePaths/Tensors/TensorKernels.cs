@@ -22,6 +22,7 @@ namespace GenerativePaths.Tensors;
 /// <c>y = a x + y</c> is <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>, lerp is
 /// <c>TensorPrimitives.Lerp</c>. Axpby <c>y = a x + b y</c> (no single primitive) is the two-term
 /// <c>LinearCombination(y, a, x, b, y)</c>, and every per-sample variant is the per-sample overload.</para>
+/// <para>Thread safety: stateless static methods; safe from any thread as long as the destination is not written by another thread at the same time.</para>
 /// </remarks>
 public static partial class TensorKernels
 {
