@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using GenerativePaths.Tensors;
 
 namespace GenerativePaths.Noise;
@@ -102,44 +102,20 @@ public sealed class PhiloxNoise : NoiseSource
     public static void FillRange<T>(Span<T> destination, int first, ulong seed, uint sampleId, ulong stream) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(first);
-        uint k0 = (uint)seed, k1 = (uint)(seed >> 32), s0 = (uint)stream, s1 = (uint)(stream >> 32);
-        int o = 0, n = destination.Length;
-        Span<double> z = stackalloc double[4];
-        // A leading partial block when the window starts inside one.
-        int lane = first & 3;
-        uint block = (uint)(first >> 2);
-        while (o < n)
+        if (typeof(T) == typeof(float))
         {
-            var (x0, x1, x2, x3) = Philox.Generate(block, sampleId, s0, s1, k0, k1);
-            if (lane == 0 && n - o >= 4)
-            {
-                BoxMuller(x0, x1, out double z0, out double z1);
-                BoxMuller(x2, x3, out double z2, out double z3);
-                destination[o] = T.CreateTruncating(z0);
-                destination[o + 1] = T.CreateTruncating(z1);
-                destination[o + 2] = T.CreateTruncating(z2);
-                destination[o + 3] = T.CreateTruncating(z3);
-                o += 4;
-            }
-            else
-            {
-                BoxMuller(x0, x1, out z[0], out z[1]);
-                BoxMuller(x2, x3, out z[2], out z[3]);
-                for (; lane < 4 && o < n; lane++, o++) destination[o] = T.CreateTruncating(z[lane]);
-                lane = 0;
-            }
-            block++;
+            PhiloxNormals.Fill(MemoryMarshal.Cast<T, float>(destination), first, sampleId, seed, stream);
+            return;
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BoxMuller(uint a, uint b, out double z0, out double z1)
-    {
-        const double Scale = 1.0 / 4294967296.0;
-        double u1 = (a + 0.5) * Scale, u2 = (b + 0.5) * Scale;
-        double r = Math.Sqrt(-2.0 * Math.Log(u1));
-        var (sin, cos) = Math.SinCos(2.0 * Math.PI * u2);
-        z0 = r * cos;
-        z1 = r * sin;
+        const int Piece = 1024;
+        Span<float> buffer = stackalloc float[Piece];
+        for (int o = 0; o < destination.Length; o += Piece)
+        {
+            int len = Math.Min(Piece, destination.Length - o);
+            var part = buffer[..len];
+            PhiloxNormals.Fill(part, (long)first + o, sampleId, seed, stream);
+            var d = destination.Slice(o, len);
+            for (int i = 0; i < len; i++) d[i] = T.CreateTruncating(part[i]);
+        }
     }
 }
