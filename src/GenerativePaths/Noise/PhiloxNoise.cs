@@ -9,18 +9,24 @@ namespace GenerativePaths.Noise;
 /// (seed, sample id, stream, element) is a pure function of those four.
 /// </summary>
 /// <remarks>
-/// <para>Element <c>e</c> of sample <c>s</c> in stream <c>k</c> comes from block <c>j = e / 4</c>:
-/// <c>(x0, x1, x2, x3) = Philox(counter = (j, s, lo(k), hi(k)), key = (lo(seed_s), hi(seed_s)))</c>.
-/// Each pair of words gives two normals by the Box–Muller transform (Box and Muller, 1958),
-/// <c>u = (x + 1/2) 2^-32</c>, <c>r = sqrt(-2 ln u_a)</c>, <c>z = (r cos 2 pi u_b, r sin 2 pi u_b)</c>,
-/// computed in double; float destinations receive the double value rounded. Element <c>e</c> is
-/// <c>z</c> number <c>e mod 4</c> of its block, in the order <c>(x0,x1) -> z0, z1</c>, <c>(x2,x3) -> z2, z3</c>.</para>
+/// <para><b>Layout.</b> Elements come in groups of 64. Element <c>e</c> of sample <c>s</c> in stream <c>k</c> lies in
+/// group <c>g = e / 64</c> at <c>r = e mod 64</c>; it takes word <c>w = r / 16</c> of the Philox counter
+/// <c>j = 16 g + r mod 16</c>: <c>(x0, x1, x2, x3) = Philox(counter = (j, s, lo(k), hi(k)), key = (lo(seed_s), hi(seed_s)))</c>
+/// (Salmon et al., SC 2011). Words <c>(x0, x1)</c> give the values of <c>w = 0, 1</c> and <c>(x2, x3)</c> those of <c>w = 2, 3</c>.</para>
+/// <para><b>Transform.</b> From a pair <c>(a, b)</c>, the Box–Muller transform (Box and Muller, 1958) in IEEE single
+/// precision: <c>u = (floor(a / 2^8) + 1) 2^-24</c> in <c>(0, 1]</c>, <c>r = sqrt(-2 ln u)</c>, the angle
+/// <c>2 pi floor(b / 2^8) 2^-24</c>, and the values <c>(r cos, r sin)</c>. <c>ln</c>, <c>sin</c> and <c>cos</c> are
+/// fixed polynomials with an exact integer range reduction, evaluated with separate (unfused) multiplies and adds
+/// in one order on every instruction set, so the value is the same float everywhere (AVX-512, AVX2, SSE/NEON, or
+/// no SIMD). Against the exact functions the logarithm's relative error is below 2.5e-7 on <c>(0, 1]</c> and the
+/// sine and cosine are within 1.5e-7 (both tested over every argument the noise uses), so each value is within
+/// about 1e-6 (relative) of the exact Box–Muller normal of those 24-bit uniforms. The magnitude never exceeds
+/// <c>sqrt(48 ln 2) = 5.77</c>. Double destinations receive the float value exactly.</para>
 /// <para><c>seed_s</c> is the single seed, or with per-sample seeds <c>seeds[s]</c>.</para>
+/// <para>For which streams to use for the start noise and for each step see <see cref="NoiseStreams"/>.</para>
 /// <para>Large requests (at least <see cref="TensorCore.ParallelThreshold"/> elements) are split across
 /// cores; since every value is a pure function of its coordinates, the result is the same.</para>
-/// <para>The generator is scalar: the Philox rounds are cheap next to the logarithm and sine/cosine of
-/// the Box–Muller transform, and vectorising those would need one portable implementation shared by
-/// the scalar and vector paths to keep the values identical on every instruction set.</para>
+/// <para>Thread safety: an instance is immutable; any number of threads may call <see cref="Fill{T}(BatchTensor{T}, long, ReadOnlySpan{long})"/> at once.</para>
 /// </remarks>
 public sealed class PhiloxNoise : NoiseSource
 {
