@@ -101,8 +101,10 @@ internal readonly struct Lanes128 : INoiseLanes<Vector128<uint>, Vector128<float
             even = (w & Vector128.Create(0xFFFF_FFFFUL)) * mv;
             odd = Vector128.ShiftRightLogical(w, 32) * mv;
         }
-        lo = ((even & Vector128.Create(0xFFFF_FFFFUL)) | Vector128.ShiftLeft(odd, 32)).AsUInt32();
-        hi = (Vector128.ShiftRightLogical(even, 32) | (odd & Vector128.Create(0xFFFF_FFFF_0000_0000UL))).AsUInt32();
+        // Even lanes from the even products, odd lanes from the odd ones (one bitwise select each).
+        var high = Vector128.Create(0xFFFF_FFFF_0000_0000UL);
+        lo = Vector128.ConditionalSelect(high, Vector128.ShiftLeft(odd, 32), even).AsUInt32();
+        hi = Vector128.ConditionalSelect(high, odd, Vector128.ShiftRightLogical(even, 32)).AsUInt32();
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> IntToFloat(Vector128<uint> a) => Vector128.ConvertToSingle(a.AsInt32());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> AsFloat(Vector128<uint> a) => a.AsSingle();
@@ -145,8 +147,10 @@ internal readonly struct Lanes256 : INoiseLanes<Vector256<uint>, Vector256<float
             even = (w & Vector256.Create(0xFFFF_FFFFUL)) * mv;
             odd = Vector256.ShiftRightLogical(w, 32) * mv;
         }
-        lo = ((even & Vector256.Create(0xFFFF_FFFFUL)) | Vector256.ShiftLeft(odd, 32)).AsUInt32();
-        hi = (Vector256.ShiftRightLogical(even, 32) | (odd & Vector256.Create(0xFFFF_FFFF_0000_0000UL))).AsUInt32();
+        // Even lanes from the even products, odd lanes from the odd ones (one bitwise select each).
+        var high = Vector256.Create(0xFFFF_FFFF_0000_0000UL);
+        lo = Vector256.ConditionalSelect(high, Vector256.ShiftLeft(odd, 32), even).AsUInt32();
+        hi = Vector256.ConditionalSelect(high, odd, Vector256.ShiftRightLogical(even, 32)).AsUInt32();
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> IntToFloat(Vector256<uint> a) => Vector256.ConvertToSingle(a.AsInt32());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> AsFloat(Vector256<uint> a) => a.AsSingle();
@@ -189,8 +193,10 @@ internal readonly struct Lanes512 : INoiseLanes<Vector512<uint>, Vector512<float
             even = (w & Vector512.Create(0xFFFF_FFFFUL)) * mv;
             odd = Vector512.ShiftRightLogical(w, 32) * mv;
         }
-        lo = ((even & Vector512.Create(0xFFFF_FFFFUL)) | Vector512.ShiftLeft(odd, 32)).AsUInt32();
-        hi = (Vector512.ShiftRightLogical(even, 32) | (odd & Vector512.Create(0xFFFF_FFFF_0000_0000UL))).AsUInt32();
+        // Even lanes from the even products, odd lanes from the odd ones (one bitwise select each).
+        var high = Vector512.Create(0xFFFF_FFFF_0000_0000UL);
+        lo = Vector512.ConditionalSelect(high, Vector512.ShiftLeft(odd, 32), even).AsUInt32();
+        hi = Vector512.ConditionalSelect(high, odd, Vector512.ShiftRightLogical(even, 32)).AsUInt32();
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> IntToFloat(Vector512<uint> a) => Vector512.ConvertToSingle(a.AsInt32());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> AsFloat(Vector512<uint> a) => a.AsSingle();
