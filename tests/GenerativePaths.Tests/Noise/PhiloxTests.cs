@@ -28,6 +28,32 @@ public class PhiloxTests
         Assert.Equal(expected, new[] { a, b, c, d });
     }
 
+    /// <summary>The same known answers through the vector rounds of the noise kernel, in every lane of every width.</summary>
+    [Theory, MemberData(nameof(KnownAnswers))]
+    public void VectorRoundsMatchRandom123KnownAnswers(uint[] counter, uint[] key, uint[] expected)
+    {
+        static uint[] Lanes<TU>(TU v) where TU : struct
+            => v switch
+            {
+                uint u => [u],
+                System.Runtime.Intrinsics.Vector128<uint> x => [.. Enumerable.Range(0, 4).Select(i => x[i])],
+                System.Runtime.Intrinsics.Vector256<uint> x => [.. Enumerable.Range(0, 8).Select(i => x[i])],
+                System.Runtime.Intrinsics.Vector512<uint> x => [.. Enumerable.Range(0, 16).Select(i => x[i])],
+                _ => throw new InvalidOperationException(),
+            };
+        void Check<TL, TU, TF>() where TL : INoiseLanes<TU, TF> where TU : struct where TF : struct
+        {
+            TU c0 = TL.SplatU(counter[0]), c1 = TL.SplatU(counter[1]), c2 = TL.SplatU(counter[2]), c3 = TL.SplatU(counter[3]);
+            PhiloxNormals.Rounds<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, key[0], key[1]);
+            var words = new[] { Lanes(c0), Lanes(c1), Lanes(c2), Lanes(c3) };
+            for (int w = 0; w < 4; w++) Assert.All(words[w], v => Assert.Equal(expected[w], v));
+        }
+        Check<ScalarLanes, uint, float>();
+        Check<Lanes128, System.Runtime.Intrinsics.Vector128<uint>, System.Runtime.Intrinsics.Vector128<float>>();
+        Check<Lanes256, System.Runtime.Intrinsics.Vector256<uint>, System.Runtime.Intrinsics.Vector256<float>>();
+        Check<Lanes512, System.Runtime.Intrinsics.Vector512<uint>, System.Runtime.Intrinsics.Vector512<float>>();
+    }
+
     /// <summary>The documented mapping, written out here from Philox words to normals in double, element by element.</summary>
     private static double Expected(ulong seed, uint sample, ulong stream, int e)
     {
