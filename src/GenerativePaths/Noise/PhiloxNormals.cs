@@ -112,15 +112,28 @@ internal static class PhiloxNormals
     public static void Rounds<TL, TU, TF>(ref TU c0, ref TU c1, ref TU c2, ref TU c3, uint k0, uint k1)
         where TL : INoiseLanes<TU, TF> where TU : struct where TF : struct
     {
-        for (int r = 0; r < 10; r++)
-        {
-            if (r > 0) { k0 += W0; k1 += W1; }
-            TL.MulWide(c0, M0, out TU hi0, out TU lo0);
-            TL.MulWide(c2, M1, out TU hi1, out TU lo1);
-            TU n0 = TL.XorU(TL.XorU(hi1, c1), TL.SplatU(k0));
-            TU n2 = TL.XorU(TL.XorU(hi0, c3), TL.SplatU(k1));
-            c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
-        }
+        // Unrolled: the key of round r is (k0 + r W0, k1 + r W1), modulo 2^32.
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, k0, k1);
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + W0), unchecked(k1 + W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 2 * W0), unchecked(k1 + 2 * W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 3 * W0), unchecked(k1 + 3 * W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 4 * W0), unchecked(k1 + 4 * W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 5 * W0), unchecked(k1 + 5 * W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 6 * W0), unchecked(k1 + 6 * W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 7 * W0), unchecked(k1 + 7 * W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 8 * W0), unchecked(k1 + 8 * W1));
+        Round<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, unchecked(k0 + 9 * W0), unchecked(k1 + 9 * W1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Round<TL, TU, TF>(ref TU c0, ref TU c1, ref TU c2, ref TU c3, uint k0, uint k1)
+        where TL : INoiseLanes<TU, TF> where TU : struct where TF : struct
+    {
+        TL.MulWide(c0, M0, out TU hi0, out TU lo0);
+        TL.MulWide(c2, M1, out TU hi1, out TU lo1);
+        TU n0 = TL.XorU(TL.XorU(hi1, c1), TL.SplatU(k0));
+        TU n2 = TL.XorU(TL.XorU(hi0, c3), TL.SplatU(k1));
+        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
     }
 
     /// <summary>
