@@ -14,6 +14,8 @@ namespace GenerativePaths.Noise;
 /// source (<see cref="PhiloxNoise"/>) returns for (seed, sample, stream, element) a pure function of
 /// those four, so the noise a sample receives does not depend on batch size, position, splitting or
 /// thread count.
+/// <para>Thread safety: per implementation. <see cref="PhiloxNoise"/> may serve any number of threads at once;
+/// <see cref="ReplayNoise"/> may not, since each request advances its tape.</para>
 /// </remarks>
 public abstract class NoiseSource
 {

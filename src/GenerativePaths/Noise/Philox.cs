@@ -7,9 +7,11 @@ namespace GenerativePaths.Noise;
 /// as easy as 1, 2, 3", SC 2011), the generator family cuRAND and JAX use.
 /// </summary>
 /// <remarks>
-/// Ten rounds of <c>(c0, c1, c2, c3) -> (hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0))</c>
+/// <para>Ten rounds of <c>(c0, c1, c2, c3) -> (hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0))</c>
 /// with <c>M0 = 0xD2511F53</c>, <c>M1 = 0xCD9E8D57</c>, the key bumped by the Weyl constants
-/// <c>(0x9E3779B9, 0xBB67AE85)</c> between rounds.
+/// <c>(0x9E3779B9, 0xBB67AE85)</c> between rounds. <see cref="PhiloxNoise"/> runs the same rounds on 4, 8 or 16
+/// counters at once.</para>
+/// <para>Thread safety: a pure function; any thread may call it.</para>
 /// </remarks>
 public static class Philox
 {

@@ -8,7 +8,8 @@ namespace GenerativePaths.Noise;
 /// replaying the noise another implementation drew (the shared reference cases) or for the user's own noise.
 /// </summary>
 /// <remarks>Each request takes the next tensor, which must have the destination's shape; the rows are copied
-/// as given (sample ids are ignored), so a replayed run must use the same batch layout as the recording.</remarks>
+/// as given (sample ids are ignored), so a replayed run must use the same batch layout as the recording.
+/// <para>Thread safety: not thread safe; each request advances the tape, so one instance serves one run on one thread.</para></remarks>
 public sealed class ReplayNoise : NoiseSource
 {
     private readonly double[][][] _tape;
