@@ -129,9 +129,9 @@ public class MultistepAndMidpointSamplerTests
     [Theory]
     [InlineData("lms2", 2.0, 40, false)]
     [InlineData("dpm2", 2.0, 40, false)]
-    [InlineData("unipc-bh2", 3.0, 30, false)]
-    [InlineData("unipc-bh1", 3.0, 30, false)]
-    [InlineData("unipc3-bh2", 4.0, 80, true)]
+    [InlineData("unipc-bh2", 3.0, 60, false)]
+    [InlineData("unipc-bh1", 3.0, 120, false)]
+    [InlineData("unipc3-bh2", 4.0, 160, true)]
     public void ConvergenceOrderAgainstAFineStepReference(string which, double order, int n, bool gradedStart)
     {
         Sampler Make() => which switch
