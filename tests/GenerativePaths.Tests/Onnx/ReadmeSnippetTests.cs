@@ -17,7 +17,7 @@ public class ReadmeSnippetTests
         var guided = new ClassifierFreeGuidance<float>(model, 2.0, ModelCondition.FromClasses(model.Card.UnconditionalClass!.Value));
         var schedule = model.CreateSchedule(10);
         using var x = BatchTensor<float>.Allocate(10, 64);
-        new PhiloxNoise(seed: 0).Fill(x, stream: 1_000_000_000);                         // z; sigma_0 = 1 on this path
+        new PhiloxNoise(seed: 0).Fill(x, stream: NoiseStreams.Start);                   // z; sigma_0 = 1 on this path
         SamplingLoop.Run(guided, x, schedule, model.Card.CreateDefaultSampler(),
             new SamplingOptions<float> { Condition = ModelCondition.FromClasses(0, 1, 2, 3, 4, 5, 6, 7, 8, 9) });
 

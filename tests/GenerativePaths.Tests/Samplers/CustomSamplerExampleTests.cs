@@ -81,7 +81,7 @@ public class QuickStartExampleTests
         var mixture = GaussianMixture.Isotropic([0.5, 0.5], [[-2.0, 0.0], [2.0, 1.0]], [0.3, 0.5]);
         var model = new GaussianMixtureModel<float>(mixture, config.Prediction, ModelTimeMaps.DiscreteVariancePreserving(config.AlphasCumprod));
         using var x = BatchTensor<float>.Allocate(16, 2);
-        new GenerativePaths.Noise.PhiloxNoise(seed: 1).Fill(x, stream: 1_000_000);
+        new GenerativePaths.Noise.PhiloxNoise(seed: 1).Fill(x, stream: GenerativePaths.Noise.NoiseStreams.Start);
         var steps = new List<int>();
         var result = SamplingLoop.Run(model, x, schedule, new DpmSolverPlusPlus2MSampler(), noise: null,
             new SamplingOptions<float> { OnStep = (i, t, xi, x0hat) => steps.Add(i) });
