@@ -327,3 +327,24 @@ def frechet_distance(f1, f2):
     c1, c2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
     covmean = linalg.sqrtm(c1 @ c2).real
     return float(((m1 - m2) ** 2).sum() + np.trace(c1 + c2 - 2 * covmean))
+
+
+def report_guided_quality(model, x, sample, sampler_name, step_counts, grid_path, guidances=(1.0, 2.0)):
+    """Prints, for each step count and guidance scale, the judge's accuracy on 100 samples per digit drawn by
+    `sample(model, labels, steps, w)` and their Frechet distance to the data in the judge's features (beside the
+    distance between two random halves of the data, for scale); saves a grid of the last step count at the last
+    guidance to `grid_path`."""
+    judge = load_judge_torch()
+    labels = np.repeat(np.arange(10), 100)
+    real = judge_features(judge, x)
+    half = np.random.default_rng(0).permutation(len(x))
+    print(f"reference: Frechet distance (judge features) between two random halves of the data "
+          f"{frechet_distance(real[half[:898]], real[half[898:]]):.3f}")
+    for steps in step_counts:
+        for w in guidances:
+            s = sample(model, labels, steps, w)
+            print(f"{sampler_name} {steps} steps, guidance {w}: judge accuracy {judge_accuracy(judge, s, labels):.4f}, "
+                  f"FD to the data {frechet_distance(judge_features(judge, s), real):.3f}, "
+                  f"pixels outside [-1.5, 1.5]: {float((np.abs(s) > 1.5).mean()):.4f}")
+            if steps == step_counts[-1] and w == guidances[-1]:
+                save_grid_png(s[::10], grid_path)

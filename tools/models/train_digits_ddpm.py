@@ -117,21 +117,7 @@ def main():
     if cases:
         common.write_check_cases(cases, path, common.denoiser_check_cases(model, 0.0, 999.0, "eps"))
 
-    judge = common.load_judge_torch()
-    labels = np.repeat(np.arange(10), 100)
-    real = common.judge_features(judge, x)
-    half = np.random.default_rng(0).permutation(len(x))
-    print(f"reference: Frechet distance (judge features) between two random halves of the data "
-          f"{common.frechet_distance(real[half[:898]], real[half[898:]]):.3f}")
-    for steps in (25, 50):
-        for w in (1.0, 2.0):
-            s = sample(model, labels, steps, w)
-            print(f"DDIM {steps} steps, guidance {w}: judge accuracy {common.judge_accuracy(judge, s, labels):.4f}, "
-                  f"FD to the data {common.frechet_distance(common.judge_features(judge, s), real):.3f}, "
-                  f"pixels outside [-1.5, 1.5]: {float((np.abs(s) > 1.5).mean()):.4f}")
-            if steps == 50 and w == 2.0:
-                common.save_grid_png(s[::10], "/tmp/digits-ddpm-samples.png")
-
+    common.report_guided_quality(model, x, sample, "DDIM", (25, 50), "/tmp/digits-ddpm-samples.png")
 
 if __name__ == "__main__":
     sys.exit(main())

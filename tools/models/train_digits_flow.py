@@ -18,7 +18,6 @@ guidance v = v_u + w (v_c - v_u), all in float32, and prints the judge's accurac
 
 import sys
 
-import numpy as np
 import torch
 
 import common
@@ -97,21 +96,7 @@ def main():
     if cases:
         common.write_check_cases(cases, path, common.denoiser_check_cases(model, 0.0, 1.0, "v"))
 
-    judge = common.load_judge_torch()
-    labels = np.repeat(np.arange(10), 100)
-    real = common.judge_features(judge, x)
-    half = np.random.default_rng(0).permutation(len(x))
-    print(f"reference: Frechet distance (judge features) between two random halves of the data "
-          f"{common.frechet_distance(real[half[:898]], real[half[898:]]):.3f}")
-    for steps in (10, 20):
-        for w in (1.0, 2.0):
-            s = sample(model, labels, steps, w)
-            print(f"Euler {steps} steps, guidance {w}: judge accuracy {common.judge_accuracy(judge, s, labels):.4f}, "
-                  f"FD to the data {common.frechet_distance(common.judge_features(judge, s), real):.3f}, "
-                  f"pixels outside [-1.5, 1.5]: {float((np.abs(s) > 1.5).mean()):.4f}")
-            if steps == 20 and w == 2.0:
-                common.save_grid_png(s[::10], "/tmp/digits-flow-samples.png")
-
+    common.report_guided_quality(model, x, sample, "Euler", (10, 20), "/tmp/digits-flow-samples.png")
 
 if __name__ == "__main__":
     sys.exit(main())
