@@ -15,25 +15,13 @@ public class ShippedDigitsTests(ITestOutputHelper output)
 {
     private static float[] ReadNpy(string path, out int rows)
     {
-        var bytes = File.ReadAllBytes(path);
-        int headerLength = BitConverter.ToUInt16(bytes, 8);
-        string header = System.Text.Encoding.ASCII.GetString(bytes, 10, headerLength);
-        Assert.Contains("'<f4'", header);
-        int start = 10 + headerLength;
-        var data = new float[(bytes.Length - start) / 4];
-        Buffer.BlockCopy(bytes, start, data, 0, data.Length * 4);
-        rows = data.Length / 64;
-        return data;
+        var array = GenerativePaths.Cli.NpyFile.Read(path);
+        Assert.NotNull(array.Floats);
+        rows = array.Shape[0];
+        return array.Floats!;
     }
 
-    private static long[] ReadLabels(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        int start = 10 + BitConverter.ToUInt16(bytes, 8);
-        var data = new long[(bytes.Length - start) / 8];
-        Buffer.BlockCopy(bytes, start, data, 0, data.Length * 8);
-        return data;
-    }
+    private static long[] ReadLabels(string path) => GenerativePaths.Cli.NpyFile.Read(path).Longs!;
 
     private static double Accuracy(OnnxClassifier judge, ReadOnlySpan<float> x, int rows, IReadOnlyList<long> labels)
     {
@@ -93,10 +81,7 @@ public class ShippedFlowConvergenceTests(ITestOutputHelper output)
     public void FrechetDistanceFallsAsEulerStepsGrow()
     {
         using var model = OnnxGenerativeModel<float>.Load(OnnxTestFiles.Model("digits-flow"));
-        var bytes = File.ReadAllBytes(Path.Combine(OnnxTestFiles.Models, "digits-data.npy"));
-        int start = 10 + BitConverter.ToUInt16(bytes, 8);
-        var data = new float[(bytes.Length - start) / 4];
-        Buffer.BlockCopy(bytes, start, data, 0, data.Length * 4);
+        var data = GenerativePaths.Cli.NpyFile.Read(Path.Combine(OnnxTestFiles.Models, "digits-data.npy")).Floats!;
         const int n = 1000;
         var uncond = ModelCondition.FromClasses(Enumerable.Repeat(model.Card.UnconditionalClass!.Value, n).ToArray());
         var distances = new List<double>();
