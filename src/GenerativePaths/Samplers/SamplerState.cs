@@ -108,8 +108,24 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The denoised estimate of the current step's first evaluation; valid when <see cref="TrackDenoised"/> is set.</summary>
     public BatchTensor<T> Denoised => _denoised ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
 
-    /// <summary>The step index whose denoised estimate <see cref="History(int)"/> holds in slot <c>step % 2</c>, or -1; kept by multistep samplers.</summary>
-    public int LastHistoryStep { get; set; } = -1;
+    /// <summary>The last step that wrote the history buffers, or -1 (none). Setting it directly records an entry with no writer, which no
+    /// library sampler accepts; samplers use <see cref="MarkHistory"/> and <see cref="HistoryHolds"/>.</summary>
+    public int LastHistoryStep
+    {
+        get => HistoryTag?.Step ?? -1;
+        set => HistoryTag = value < 0 ? null : new HistoryTag(null, null, value);
+    }
+
+    /// <summary>Who wrote the history buffers, what they hold and for which step (null: nothing valid).</summary>
+    public HistoryTag? HistoryTag { get; private set; }
+
+    /// <summary>Records that <paramref name="writer"/> wrote <paramref name="quantity"/> into the history for step <paramref name="step"/>.</summary>
+    public void MarkHistory(string writer, string quantity, int step) => HistoryTag = new HistoryTag(writer, quantity, step);
+
+    /// <summary>True when the history was last written by <paramref name="writer"/>, holds <paramref name="quantity"/>, and was written at
+    /// step <paramref name="step"/>; a history of another sampler, another quantity or another step is never used.</summary>
+    public bool HistoryHolds(string writer, string quantity, int step)
+        => HistoryTag is { } t && t.Step == step && t.Writer == writer && t.Quantity == quantity;
 
     private bool _firstEvaluationOfStep;
 
@@ -295,6 +311,19 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (Noise is null) throw new InvalidOperationException($"Step {StepIndex}: this sampler is stochastic and needs a noise source, but none was given.");
         Noise.Fill(destination, stream, _sampleIds);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the noise of the interval from noise level <paramref name="from"/> to <paramref name="to"/>
+    /// (<c>sigma / alpha</c>): asked of an <see cref="IIntervalNoiseSource"/> (a Brownian path, an interval-keyed replay) by the interval,
+    /// of any other source by stream <paramref name="stream"/> alone.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No noise source was given.</exception>
+    public void DrawNoise(long stream, double from, double to, BatchTensor<T> destination)
+    {
+        if (Noise is null) throw new InvalidOperationException($"Step {StepIndex}: this sampler is stochastic and needs a noise source, but none was given.");
+        if (Noise is IIntervalNoiseSource interval) interval.FillInterval(destination, from, to, stream, _sampleIds);
+        else Noise.Fill(destination, stream, _sampleIds);
     }
 
     private static T C(double value) => T.CreateTruncating(value);
