@@ -9,5 +9,7 @@ namespace GenerativePaths.Samplers;
 /// <param name="Writer">The writing sampler's name; null when the step was set directly through <see cref="SamplerState{T}.LastHistoryStep"/>.</param>
 /// <param name="Quantity">What the entries hold; null when unknown.</param>
 /// <param name="Step">The step index whose entry was written last.</param>
+/// <param name="Entries">How many consecutive steps ending at <paramref name="Step"/> this writer wrote (the entries of steps
+/// <c>Step, Step - 1, ..., Step - Entries + 1</c> are its own); a sampler never reads further back than that.</param>
 /// <remarks>Thread safety: an immutable value; may be shared by several threads.</remarks>
-public readonly record struct HistoryTag(string? Writer, string? Quantity, int Step);
+public readonly record struct HistoryTag(string? Writer, string? Quantity, int Step, int Entries);

@@ -33,7 +33,8 @@ internal static class MultistepHistory
         => index > 0 && state.LastHistoryStep == index - 1 && state.HistoryTag is { Writer: null } ? Math.Min(Math.Min(wanted, index), Capacity - 1) : 0;
 
     /// <summary>As <see cref="Available{T}(SamplerState{T}, int, int)"/>, counting the ring only when <paramref name="writer"/> wrote
-    /// <paramref name="quantity"/> into it at step <c>index - 1</c> (<see cref="SamplerState{T}.HistoryHolds"/>).</summary>
+    /// <paramref name="quantity"/> into it at step <c>index - 1</c>, and no further back than its own consecutive entries
+    /// (<see cref="SamplerState{T}.HistoryEntries"/>).</summary>
     public static int Available<T>(SamplerState<T> state, int index, int wanted, string writer, string quantity) where T : unmanaged, IFloatingPointIeee754<T>
-        => index > 0 && state.HistoryHolds(writer, quantity, index - 1) ? Math.Min(Math.Min(wanted, index), Capacity - 1) : 0;
+        => Math.Min(Math.Min(wanted, state.HistoryEntries(writer, quantity, index)), Capacity - 1);
 }

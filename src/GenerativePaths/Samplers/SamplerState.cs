@@ -113,14 +113,21 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     public int LastHistoryStep
     {
         get => HistoryTag?.Step ?? -1;
-        set => HistoryTag = value < 0 ? null : new HistoryTag(null, null, value);
+        set => HistoryTag = value < 0 ? null : new HistoryTag(null, null, value, value + 1);
     }
 
     /// <summary>Who wrote the history buffers, what they hold and for which step (null: nothing valid).</summary>
     public HistoryTag? HistoryTag { get; private set; }
 
     /// <summary>Records that <paramref name="writer"/> wrote <paramref name="quantity"/> into the history for step <paramref name="step"/>.</summary>
-    public void MarkHistory(string writer, string quantity, int step) => HistoryTag = new HistoryTag(writer, quantity, step);
+    /// <remarks>The entry count grows by one when the same writer wrote the same quantity at <c>step - 1</c> and restarts at 1 otherwise.</remarks>
+    public void MarkHistory(string writer, string quantity, int step)
+        => HistoryTag = new HistoryTag(writer, quantity, step, HistoryHolds(writer, quantity, step - 1) ? HistoryTag!.Value.Entries + 1 : 1);
+
+    /// <summary>How many consecutive entries, for steps <c>index - 1, index - 2, ...</c>, <paramref name="writer"/> wrote as
+    /// <paramref name="quantity"/> (0 when the last entry is not its own or not for step <c>index - 1</c>).</summary>
+    public int HistoryEntries(string writer, string quantity, int index)
+        => HistoryHolds(writer, quantity, index - 1) ? HistoryTag!.Value.Entries : 0;
 
     /// <summary>True when the history was last written by <paramref name="writer"/>, holds <paramref name="quantity"/>, and was written at
     /// step <paramref name="step"/>; a history of another sampler, another quantity or another step is never used.</summary>
