@@ -216,6 +216,37 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         return (cx, cp);
     }
 
+    /// <summary>
+    /// Calls the model on <paramref name="x"/> with each row at its own point (<paramref name="points"/>, one per row; for samplers with
+    /// per-sample steps), checks the output is finite and writes each row's coefficients of <c>x0hat = ofState x + ofOutput output</c>.
+    /// </summary>
+    /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
+    /// <exception cref="InvalidOperationException">The denoised estimate is undefined at a row's point.</exception>
+    internal void EvaluateRows(BatchTensor<T> x, ReadOnlySpan<SchedulePoint> points, BatchTensor<T> output, Span<double> ofState, Span<double> ofOutput)
+    {
+        for (int b = 0; b < _modelTimes.Length; b++) _modelTimes[b] = points[b].ModelTime;
+        Model.Evaluate(x, _modelTimes, Condition, output);
+        ModelEvaluations++;
+        if (!FiniteCheck.AllFinite<T>(output.Span))
+        {
+            int bad = TensorReductions.FirstNonFiniteSample(output);
+            throw new NonFiniteModelOutputException(StepIndex, points[Math.Max(bad, 0)].ModelTime, bad);
+        }
+        for (int b = 0; b < _modelTimes.Length; b++)
+        {
+            var point = points[b];
+            var level = new NoiseLevel(point.Alpha, point.Sigma);
+            if (Model.Prediction == Prediction.FlowVelocity)
+            {
+                double t = VelocityPath.TimeFromLogSnr(point.LogSnr);
+                level = level with { AlphaRate = VelocityPath.AlphaDerivative(t), SigmaRate = VelocityPath.SigmaDerivative(t) };
+            }
+            if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Sample, level, out ofState[b], out ofOutput[b]))
+                throw new InvalidOperationException($"Step {StepIndex}: a {Model.Prediction} model gives no denoised estimate at alpha = {point.Alpha}, sigma = {point.Sigma} (model time {point.ModelTime}, sample {b}).");
+        }
+        _firstEvaluationOfStep = false;
+    }
+
     private void ThrowIfNonFinite(BatchTensor<T> output, SchedulePoint point)
     {
         if (!FiniteCheck.AllFinite<T>(output.Span))
