@@ -74,7 +74,7 @@ public class SamplerReferenceCaseTests
     {
         // A k-diffusion sampler the library does not have: the lms case relabelled.
         using var doc = ReferenceCases.Load("kdiffusion_lms_exponential_12.json");
-        using var relabelled = JsonDocument.Parse(doc.RootElement.GetRawText().Replace("sample_lms", "sample_dpm_fast", StringComparison.Ordinal));
+        using var relabelled = JsonDocument.Parse(doc.RootElement.GetRawText().Replace("sample_lms", "sample_no_such_sampler", StringComparison.Ordinal));
         var outcome = ReferenceCommand.Dispatch("dpm_fast", relabelled.RootElement);
         Assert.NotNull(outcome.Unsupported);
         Assert.Contains("dpm_fast", outcome.Unsupported);
@@ -92,8 +92,8 @@ public class SamplerReferenceCaseTests
             using var written = JsonDocument.Parse(File.ReadAllText(outFile));
             foreach (var key in new[] { "case", "x_final", "trajectory", "model_call_times", "nfe" })
                 Assert.True(written.RootElement.TryGetProperty(key, out _), $"output lacks '{key}'");
-            string unsupported = Path.Combine(Path.GetTempPath(), $"gpaths-{Guid.NewGuid():N}-dpm_fast.json");
-            File.WriteAllText(unsupported, File.ReadAllText(ReferenceCases.PathOf("kdiffusion_lms_exponential_12.json")).Replace("sample_lms", "sample_dpm_fast", StringComparison.Ordinal));
+            string unsupported = Path.Combine(Path.GetTempPath(), $"gpaths-{Guid.NewGuid():N}-unknown.json");
+            File.WriteAllText(unsupported, File.ReadAllText(ReferenceCases.PathOf("kdiffusion_lms_exponential_12.json")).Replace("sample_lms", "sample_no_such_sampler", StringComparison.Ordinal));
             try { Assert.Equal(3, ReferenceCommand.Run([unsupported], stdout, stderr)); }
             finally { File.Delete(unsupported); }
         }

@@ -1,0 +1,188 @@
+using GenerativePaths.Models;
+using GenerativePaths.Noise;
+using GenerativePaths.Paths;
+using GenerativePaths.Samplers;
+using GenerativePaths.Schedules;
+using GenerativePaths.Tensors;
+using Xunit;
+using Xunit.Abstractions;
+using static GenerativePaths.Tests.Samplers.SamplerTestSupport;
+
+namespace GenerativePaths.Tests.Samplers;
+
+/// <summary>The SDE samplers on a Brownian path: strong convergence as the steps are refined on the same path, and closed forms.</summary>
+public class SdeSamplerTests(ITestOutputHelper output)
+{
+    private const double SigmaMax = 10, SigmaMin = 0.05;
+
+    /// <summary>Runs <paramref name="sampler"/> on the VE path with <paramref name="n"/> log-uniform steps from SigmaMax to SigmaMin
+    /// (no final step to 0), driven by the Brownian path of <paramref name="noise"/>.</summary>
+    private static double[][] RunVe(Sampler sampler, int n, BrownianNoise noise, int batch)
+    {
+        var sigmas = Enumerable.Range(0, n + 1).Select(i => SigmaMax * Math.Pow(SigmaMin / SigmaMax, (double)i / n)).ToArray();
+        var schedule = new StepSchedule(new VarianceExplodingPath(0, SigmaMax), sigmas.Select(s => new SchedulePoint(1, s, s)));
+        using var x = Normals(batch, 4, 5);
+        for (int i = 0; i < x.Length; i++) x.Span[i] *= SigmaMax;
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        SamplingLoop.Run(model, x, schedule, sampler, noise);
+        return x.ToRows();
+    }
+
+    private static double RmsDifference(double[][] a, double[][] b)
+    {
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < a.Length; i++)
+            for (int j = 0; j < a[i].Length; j++) { double d = a[i][j] - b[i][j]; sum += d * d; count++; }
+        return Math.Sqrt(sum / count);
+    }
+
+    [Theory]
+    [InlineData(DpmSolverSecondOrder.Midpoint)]
+    [InlineData(DpmSolverSecondOrder.Heun)]
+    public void DpmSolverPlusPlus2MSdeConvergesStronglyAtOrderOneOnTheSameBrownianPath(DpmSolverSecondOrder rule)
+    {
+        // The SDE dx = ... + sqrt(2 sigma) dW(sigma) with additive noise: an exponential integrator whose noise term is the increment
+        // of the same path has strong order 1 (Kloeden and Platen 1992, section 10.2, for additive noise). The reference is a run of
+        // 4096 steps on the same path (seed), and the RMS error over 64 samples falls by 2 per halving of the step.
+        var noise = new BrownianNoise(7, SigmaMin, SigmaMax, depth: 30);
+        var sampler = new DpmSolverPlusPlus2MSdeSampler(1.0, secondOrder: rule);
+        const int batch = 64;
+        var fine = RunVe(sampler, 4096, noise, batch);
+        int[] ns = [32, 64, 128, 256];
+        var errors = ns.Select(n => RmsDifference(RunVe(sampler, n, noise, batch), fine)).ToArray();
+        for (int k = 0; k + 1 < ns.Length; k++) output.WriteLine($"n = {ns[k]}: error {errors[k]:E3}, observed order {Math.Log2(errors[k] / errors[k + 1]):F3}");
+        // The least-squares slope of log error against log step over the four refinements.
+        double mx = ns.Average(n => Math.Log(1.0 / n)), my = errors.Average(Math.Log);
+        double slope = ns.Zip(errors, (n, e) => (Math.Log(1.0 / n) - mx) * (Math.Log(e) - my)).Sum() / ns.Sum(n => Math.Pow(Math.Log(1.0 / n) - mx, 2));
+        Assert.True(Math.Abs(slope - 1) <= 0.25, $"strong order {slope:F3}, expected 1 (errors {string.Join(", ", errors.Select(e => e.ToString("E2")))})");
+        // Not an artefact of noise that vanishes: another Brownian path gives a clearly different sample.
+        var other = RunVe(sampler, 4096, new BrownianNoise(8, SigmaMin, SigmaMax, depth: 30), batch);
+        Assert.True(RmsDifference(other, fine) > 20 * errors[^1]);
+    }
+
+    [Fact]
+    public void WithEtaZeroTheSdeSamplersAreTheirOdeSolvers()
+    {
+        // eta = 0: 2M SDE is DPM-Solver++(2M) (the ODE step), and draws no noise (no source needed).
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, Linspace(0.95, 0.0, 16));
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path));
+        using var a = Normals(3, 4, 2);
+        using var b = a.Clone();
+        SamplingLoop.Run(model, a, schedule, new DpmSolverPlusPlus2MSdeSampler(eta: 0));
+        SamplingLoop.Run(model, b, schedule, new DpmSolverPlusPlus2MSampler(lowerOrderFinal: false));
+        for (int i = 0; i < a.Length; i++) Assert.Equal(b.Span[i], a.Span[i], 12);
+        using var c = Normals(3, 4, 2);
+        using var d = c.Clone();
+        SamplingLoop.Run(model, c, schedule, new DpmSolverPlusPlus2SAncestralSampler(eta: 0));
+        SamplingLoop.Run(model, d, schedule, new Dpm2AncestralSampler(eta: 0));
+        Assert.True(TensorReductions.IsFinite<double>(c.Span) && TensorReductions.IsFinite<double>(d.Span));
+    }
+
+    [Fact]
+    public void OneStepOf2MSdeHasTheClosedFormMeanAndVariance()
+    {
+        // From x at sigma with a model whose x0hat is a constant c (a point mass at c), one first-order step to sigma' gives
+        // x' = (sigma'/sigma) e^{-h} x + (1 - e^{-2h}) c + sigma' sqrt(1 - e^{-2h}) z on the VE path (eta = 1), z the replayed noise.
+        double s = 2.0, s1 = 0.5, h = Math.Log(s / s1);
+        var schedule = new StepSchedule(new VarianceExplodingPath(0, s), [new SchedulePoint(1, s, s), new SchedulePoint(1, s1, s1)]);
+        var model = new GaussianMixtureModel<double>(GaussianMixture.Isotropic([1.0], [[0.7, -0.3]], [0.0]), Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        using var x = BatchTensor<double>.FromRows([[1.5, -2.0]]);
+        var noise = new ReplayNoise([[[0.25, -1.0]]], [(s, s1)]);
+        SamplingLoop.Run(model, x, schedule, new DpmSolverPlusPlus2MSdeSampler(), noise);
+        double[] x0 = [1.5, -2.0], c = [0.7, -0.3], z = [0.25, -1.0];
+        for (int j = 0; j < 2; j++)
+        {
+            double expected = s1 / s * Math.Exp(-h) * x0[j] + (1 - Math.Exp(-2 * h)) * c[j] + s1 * Math.Sqrt(1 - Math.Exp(-2 * h)) * z[j];
+            Assert.Equal(expected, x.Span[j], 12);
+        }
+        Assert.Equal(1, noise.Consumed);
+    }
+
+    [Fact]
+    public void DpmSolverPlusPlusSdeAsksForTheIntermediateIntervalThenTheStep()
+    {
+        // k-diffusion's draw order: (sigma, sigma_mid) then (sigma, sigma_next), sigma_mid = sqrt(sigma sigma_next); a tape keyed by interval
+        // that lists them the other way round cannot be replayed in that order: the request names its interval.
+        double s = 4.0, s1 = 1.0, mid = 2.0;
+        var schedule = new StepSchedule(new VarianceExplodingPath(0, s), [new SchedulePoint(1, s, s), new SchedulePoint(1, s1, s1)]);
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        using var x = Normals(1, 4, 1);
+        var tape = new double[][][] { [[0.1, 0.2, 0.3, 0.4]], [[0.5, 0.6, 0.7, 0.8]] };
+        var ok = new ReplayNoise(tape, [(s, mid), (s, s1)]);
+        SamplingLoop.Run(model, x.Clone(), schedule, new DpmSolverPlusPlusSdeSampler(), ok);
+        Assert.Equal(2, ok.Consumed);
+        var swapped = new ReplayNoise(tape, [(s, s1), (s, mid)]);
+        var e = Assert.Throws<InvalidOperationException>(() => SamplingLoop.Run(model, x.Clone(), schedule, new DpmSolverPlusPlusSdeSampler(), swapped));
+        Assert.Contains("interval", e.Message);
+    }
+
+    [Theory]
+    [InlineData(AdaptiveStepControl.SharedBatch)]
+    [InlineData(AdaptiveStepControl.PerSample)]
+    public void AdaptiveSolverMeetsItsToleranceOnTheProbabilityFlowOde(AdaptiveStepControl control)
+    {
+        // The oracle: DPM-Solver-3 with 2000 steps on the same ODE (eta = 0). Tighter tolerances give smaller errors and cost more.
+        var path = new VarianceExplodingPath(0, SigmaMax);
+        var schedule = DpmSolverAdaptiveSampler.CreateSchedule(path, SigmaMin, SigmaMax);
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        using var start = Normals(6, 4, 9);
+        for (int i = 0; i < start.Length; i++) start.Span[i] *= SigmaMax;
+        using var oracle = start.Clone();
+        SamplingLoop.Run(model, oracle, DpmSolverFastSampler.CreateSchedule(path, SigmaMin, SigmaMax, 6000), new DpmSolverFastSampler(6000));
+        double last = double.PositiveInfinity;
+        long lastNfe = 0;
+        foreach (double tol in new[] { 1e-2, 1e-4, 1e-6 })
+        {
+            using var x = start.Clone();
+            var r = SamplingLoop.Run(model, x, schedule, new DpmSolverAdaptiveSampler(rtol: tol, atol: tol, control: control));
+            double err = 0;
+            for (int i = 0; i < x.Length; i++) err = Math.Max(err, Math.Abs(x.Span[i] - oracle.Span[i]));
+            output.WriteLine($"{control} tol {tol:E0}: error {err:E3}, {r.Statistics.ModelEvaluations} evaluations");
+            Assert.True(err < last && r.Statistics.ModelEvaluations > lastNfe, $"tol {tol}: error {err:E3} (before {last:E3}), nfe {r.Statistics.ModelEvaluations}");
+            Assert.True(err <= 100 * tol, $"tol {tol}: error {err:E3}");
+            last = err;
+            lastNfe = r.Statistics.ModelEvaluations;
+        }
+    }
+
+    [Fact]
+    public void PerSampleAdaptiveRowsDoNotDependOnTheirBatchButSharedOnesDo()
+    {
+        var path = new VarianceExplodingPath(0, SigmaMax);
+        var schedule = DpmSolverAdaptiveSampler.CreateSchedule(path, SigmaMin, SigmaMax);
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        using var whole = Normals(5, 4, 13);
+        for (int i = 0; i < whole.Length; i++) whole.Span[i] *= SigmaMax;
+        using var alone = BatchTensor<double>.FromRows([whole.ToRows()[2]]);
+        using var shared = whole.Clone();
+        SamplingLoop.Run(model, whole, schedule, new DpmSolverAdaptiveSampler(control: AdaptiveStepControl.PerSample));
+        SamplingLoop.Run(model, alone, schedule, new DpmSolverAdaptiveSampler(control: AdaptiveStepControl.PerSample));
+        Assert.Equal(alone.Row(0).ToArray(), whole.Row(2).ToArray());
+        using var sharedAlone = BatchTensor<double>.FromRows([shared.ToRows()[2]]);
+        SamplingLoop.Run(model, shared, schedule, new DpmSolverAdaptiveSampler());
+        SamplingLoop.Run(model, sharedAlone, schedule, new DpmSolverAdaptiveSampler());
+        Assert.NotEqual(sharedAlone.Row(0).ToArray(), shared.Row(2).ToArray());
+    }
+
+    [Fact]
+    public void DpmFastPlanAndOrdersFollowKDiffusion()
+    {
+        Assert.Equal(4, DpmSolverFastSampler.StepsFor(10));
+        var s10 = new DpmSolverFastSampler(10);
+        Assert.Equal(new[] { 3, 3, 3, 1 }, Enumerable.Range(0, 4).Select(i => s10.OrderOf(i, 4)));
+        var s9 = new DpmSolverFastSampler(9);
+        Assert.Equal(new[] { 3, 3, 2, 1 }, Enumerable.Range(0, 4).Select(i => s9.OrderOf(i, 4)));
+        var s11 = new DpmSolverFastSampler(11);
+        Assert.Equal(new[] { 3, 3, 3, 2 }, Enumerable.Range(0, 4).Select(i => s11.OrderOf(i, 4)));
+        Assert.Throws<InvalidOperationException>(() => s10.OrderOf(0, 5));
+        var plan = DpmSolverFastSampler.CreateSchedule(new VarianceExplodingPath(0, 14.6146), 0.0292, 14.6146, 10);
+        Assert.Equal(5, plan.Count);
+        for (int i = 0; i < 5; i++) Assert.Equal(-Math.Log(14.6146) + (Math.Log(14.6146) - Math.Log(0.0292)) * i / 4, -Math.Log(plan[i].Sigma), 10);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DpmSolverFastSampler(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DpmSolverAdaptiveSampler(order: 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DpmSolverPlusPlus2MSdeSampler(eta: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DpmSolverPlusPlusSdeSampler(r: 0));
+    }
+}
