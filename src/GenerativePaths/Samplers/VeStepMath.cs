@@ -17,7 +17,9 @@ internal static class VeStepMath
     {
         if (eta == 0 || sNext == 0) return (sNext, 0);
         if (double.IsPositiveInfinity(s)) { double u = Math.Min(sNext, eta * sNext); return (Math.Sqrt(Math.Max(0, sNext * sNext - u * u)), u); }
-        double up = Math.Min(sNext, eta * Math.Sqrt(Math.Max(0, sNext * sNext * (s * s - sNext * sNext) / (s * s))));
+        // sqrt(s'^2 (s^2 - s'^2) / s^2) = s' sqrt(1 - (s'/s)^2), without squaring tiny or huge levels.
+        double q = sNext / s;
+        double up = Math.Min(sNext, eta * sNext * Math.Sqrt(Math.Max(0, 1 - q * q)));
         return (Math.Sqrt(Math.Max(0, sNext * sNext - up * up)), up);
     }
 

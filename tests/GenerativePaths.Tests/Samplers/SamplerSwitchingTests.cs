@@ -29,7 +29,7 @@ public class SamplerSwitchingTests
 
     // A VP cosine path with an epsilon model: the samplers' histories (slopes, denoised estimates, UniPC's corrector states) all differ.
     private static readonly TestCosinePath Path = new();
-    private static readonly StepSchedule Plan = Schedule(Path, Linspace(0.97, 0.0, 25));
+    private static readonly StepSchedule Plan = Schedule(Path, [.. Linspace(0.97, 0.0, 25).SkipLast(1), 0.0]);
 
     private static GaussianMixtureModel<double> Model() => new(Mix, Prediction.Epsilon, ModelTimeMaps.Path(Path));
 
