@@ -19,7 +19,8 @@ namespace GenerativePaths.Samplers;
 /// (<see cref="SamplerState{T}.DrawNoise(long, double, double, Tensors.BatchTensor{T})"/>); give a <see cref="BrownianNoise"/> for
 /// k-diffusion's default Brownian-tree noise (strong convergence as the steps are refined), or any noise source. No noise is drawn when
 /// <c>eta = 0</c> or <c>s_noise = 0</c>. A step to <c>sigma' = 0</c> returns <c>alpha' x0hat</c>; the first step, a step after
-/// another sampler's history, a zero-length previous step and a step from <c>alpha = 0</c> (where <c>e^{-h} = 0</c>) are first order.</para>
+/// another sampler's history, a zero-length previous step and a step from <c>alpha = 0</c> (where <c>e^{-h} = 0</c>) are first order, and
+/// with <see cref="LowerOrderFinal"/> the last step of a schedule of fewer than 15 steps (diffusers' rule).</para>
 /// <para>History: the denoised estimate of each step in the state's history slot <c>step mod 2</c>, tagged <c>(dpmpp_2m_sde, denoised)</c>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
@@ -31,9 +32,12 @@ public sealed class DpmSolverPlusPlus2MSdeSampler : Sampler
     /// <param name="eta">The noise level (0 = the ODE step, 1 = the SDE of Lu et al.); finite and non-negative.</param>
     /// <param name="sNoise">Scale of the added noise (<c>s_noise</c>); finite and non-negative.</param>
     /// <param name="secondOrder">The second-order correction (k-diffusion's and diffusers' <c>solver_type</c>).</param>
+    /// <param name="lowerOrderFinal">First order on the last step of schedules of fewer than 15 steps (diffusers' <c>lower_order_final</c>;
+    /// k-diffusion: false).</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is negative, not finite, or not a defined rule.</exception>
-    public DpmSolverPlusPlus2MSdeSampler(double eta = 1.0, double sNoise = 1.0, DpmSolverSecondOrder secondOrder = DpmSolverSecondOrder.Midpoint)
+    public DpmSolverPlusPlus2MSdeSampler(double eta = 1.0, double sNoise = 1.0, DpmSolverSecondOrder secondOrder = DpmSolverSecondOrder.Midpoint, bool lowerOrderFinal = false)
     {
+        LowerOrderFinal = lowerOrderFinal;
         if (!(eta >= 0) || double.IsInfinity(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be finite and non-negative.");
         if (!(sNoise >= 0) || double.IsInfinity(sNoise)) throw new ArgumentOutOfRangeException(nameof(sNoise), sNoise, "s_noise must be finite and non-negative.");
         if (!Enum.IsDefined(secondOrder)) throw new ArgumentOutOfRangeException(nameof(secondOrder), secondOrder, "Unknown second-order rule.");
@@ -50,6 +54,9 @@ public sealed class DpmSolverPlusPlus2MSdeSampler : Sampler
 
     /// <summary>The form of the second-order correction.</summary>
     public DpmSolverSecondOrder SecondOrder { get; }
+
+    /// <summary>Whether the last step of a schedule of fewer than 15 steps is first order (diffusers' rule).</summary>
+    public bool LowerOrderFinal { get; }
 
     /// <inheritdoc/>
     public override string Name => "dpmpp_2m_sde";
@@ -82,7 +89,8 @@ public sealed class DpmSolverPlusPlus2MSdeSampler : Sampler
         double noise = SNoise * to.Sigma * Math.Sqrt(Math.Max(0, 1 - expMinusEtaH * expMinusEtaH));
 
         double ofDiff = 0;
-        if (hasPrevious && double.IsFinite(h) && h > 0)
+        bool lowered = LowerOrderFinal && index == schedule.StepCount - 1 && schedule.StepCount < 15;
+        if (hasPrevious && !lowered && double.IsFinite(h) && h > 0)
         {
             double r = (from.LogSnr - schedule[index - 1].LogSnr) / h;
             if (r > 0 && double.IsFinite(r))

@@ -14,7 +14,8 @@ namespace GenerativePaths.Samplers;
 /// with <c>phi_2 = (e^{-H} - 1)/H + 1</c>, <c>phi_3 = phi_2 / H - 1/2</c>, and from the two previous estimates (<c>r_0 = h_1/h</c>,
 /// <c>r_1 = h_2/h</c> the ratios of the previous step lengths): <c>d1_0 = (D_0 - D_1)/r_0</c>, <c>d1_1 = (D_1 - D_2)/r_1</c>,
 /// <c>d_1 = d1_0 + (d1_0 - d1_1) r_0/(r_0 + r_1)</c>, <c>d_2 = (d1_0 - d1_1)/(r_0 + r_1)</c>. With one previous estimate the step uses
-/// <c>d_1 = (D_0 - D_1)/r_0</c>, <c>d_2 = 0</c>; with none it is first order. (For <c>alpha = 1</c> this is k-diffusion's form.)</para>
+/// <c>d_1 = (D_0 - D_1)/r_0</c>, <c>d_2 = 0</c>; with none it is first order. (For <c>alpha = 1</c> this is k-diffusion's form; with
+/// <c>eta = 1</c> diffusers' <c>sde-dpmsolver++</c> of order 3, whose <c>lower_order_final</c> rule is <see cref="LowerOrderFinal"/>.)</para>
 /// <para>Noise as <see cref="DpmSolverPlusPlus2MSdeSampler"/>: stream <c>i</c>, interval <c>(sigma/alpha, sigma'/alpha')</c>, none when
 /// <c>eta = 0</c>. A step to <c>sigma' = 0</c> returns <c>alpha' x0hat</c>; steps from <c>alpha = 0</c> are first order.</para>
 /// <para>History: the estimates in the four-slot ring of <see cref="MultistepHistory"/>, tagged <c>(dpmpp_3m_sde, denoised)</c>.</para>
@@ -27,9 +28,12 @@ public sealed class DpmSolverPlusPlus3MSdeSampler : Sampler
     /// <summary>DPM-Solver++(3M) SDE.</summary>
     /// <param name="eta">The noise level (0 = the ODE step, 1 = the SDE); finite and non-negative.</param>
     /// <param name="sNoise">Scale of the added noise; finite and non-negative.</param>
+    /// <param name="lowerOrderFinal">diffusers' <c>lower_order_final</c> on schedules of fewer than 15 steps: the last step first order,
+    /// the one before it at most second order (k-diffusion: false).</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is negative or not finite.</exception>
-    public DpmSolverPlusPlus3MSdeSampler(double eta = 1.0, double sNoise = 1.0)
+    public DpmSolverPlusPlus3MSdeSampler(double eta = 1.0, double sNoise = 1.0, bool lowerOrderFinal = false)
     {
+        LowerOrderFinal = lowerOrderFinal;
         if (!(eta >= 0) || double.IsInfinity(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be finite and non-negative.");
         if (!(sNoise >= 0) || double.IsInfinity(sNoise)) throw new ArgumentOutOfRangeException(nameof(sNoise), sNoise, "s_noise must be finite and non-negative.");
         Eta = eta;
@@ -41,6 +45,9 @@ public sealed class DpmSolverPlusPlus3MSdeSampler : Sampler
 
     /// <summary>The noise scale.</summary>
     public double SNoise { get; }
+
+    /// <summary>Whether the last two steps of a schedule of fewer than 15 steps lower the order (diffusers' rule).</summary>
+    public bool LowerOrderFinal { get; }
 
     /// <inheritdoc/>
     public override string Name => "dpmpp_3m_sde";
@@ -71,6 +78,11 @@ public sealed class DpmSolverPlusPlus3MSdeSampler : Sampler
         double ofX = to.Sigma / from.Sigma * expMinusEtaH, ofD = to.Alpha * phi1;
         double noise = SNoise * to.Sigma * Math.Sqrt(Math.Max(0, 1 - expMinusEtaH * expMinusEtaH));
 
+        if (LowerOrderFinal && schedule.StepCount < 15)
+        {
+            if (index == schedule.StepCount - 1) available = 0;
+            else if (index == schedule.StepCount - 2) available = Math.Min(available, 1);
+        }
         // Ratios of the previous step lengths to this one; a non-positive or non-finite ratio ends the usable history.
         double r0 = 0, r1 = 0;
         int used = 0;

@@ -87,6 +87,68 @@ public class SdeSamplerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LowerOrderFinalFollowsDiffusersRule()
+    {
+        // eta = 0 and lowerOrderFinal: the ODE step of DPM-Solver++(2M) with diffusers' lower_order_final (an independent code path).
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, Linspace(0.95, 0.05, 10));
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path));
+        using var a = Normals(3, 4, 2);
+        using var b = a.Clone();
+        SamplingLoop.Run(model, a, schedule, new DpmSolverPlusPlus2MSdeSampler(eta: 0, lowerOrderFinal: true));
+        SamplingLoop.Run(model, b, schedule, new DpmSolverPlusPlus2MSampler(lowerOrderFinal: true));
+        for (int i = 0; i < a.Length; i++) Assert.Equal(b.Span[i], a.Span[i], 12);
+        // 3M SDE: lowering the last two steps changes the result; on 15 steps or more it changes nothing.
+        using var c = Normals(3, 4, 2);
+        using var d = c.Clone();
+        SamplingLoop.Run(model, c, schedule, new DpmSolverPlusPlus3MSdeSampler(eta: 0, lowerOrderFinal: true));
+        SamplingLoop.Run(model, d, schedule, new DpmSolverPlusPlus3MSdeSampler(eta: 0));
+        Assert.NotEqual(c.Span.ToArray(), d.Span.ToArray());
+        var longer = Schedule(path, Linspace(0.95, 0.05, 16));
+        using var e = Normals(3, 4, 2);
+        using var f = e.Clone();
+        SamplingLoop.Run(model, e, longer, new DpmSolverPlusPlus3MSdeSampler(eta: 0, lowerOrderFinal: true));
+        SamplingLoop.Run(model, f, longer, new DpmSolverPlusPlus3MSdeSampler(eta: 0));
+        Assert.Equal(f.Span.ToArray(), e.Span.ToArray());
+    }
+
+    /// <summary>A model that costs nothing, for the allocation check.</summary>
+    private sealed class FreeModel : IGenerativeModel<float>
+    {
+        public Prediction Prediction => Prediction.Epsilon;
+        public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> t, in ModelCondition condition, BatchTensor<float> output) { }
+    }
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    [InlineData(5, false)]
+    [InlineData(0, true)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    public void ReusedStateRunAllocatesNothing(int k, bool brownian)
+    {
+        Sampler sampler = k switch
+        {
+            0 => new DpmSolverPlusPlus2MSdeSampler(), 1 => new DpmSolverPlusPlus3MSdeSampler(), 2 => new DpmSolverPlusPlusSdeSampler(),
+            3 => new DpmSolverPlusPlus2SAncestralSampler(), 4 => new Dpm2AncestralSampler(), _ => new DpmSolverFastSampler(eta: 1.0),
+        };
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, [.. Linspace(0.99, 0, 21).SkipLast(1), 0.0]);
+        using var x = BatchTensor<float>.Allocate(2, 64);
+        NoiseSource noise = brownian ? BrownianNoise.ForSchedule(1, schedule) : new PhiloxNoise(1);
+        var state = new SamplerState<float>(new FreeModel(), schedule, x, noise);
+        SamplingLoop.Run(state, sampler); // first run: buffers are allocated
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SamplingLoop.Run(state, sampler);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{sampler.Name}: a reused-state run of 20 steps allocated {allocated} bytes.");
+    }
+
+    [Fact]
     public void OneStepOf2MSdeHasTheClosedFormMeanAndVariance()
     {
         // From x at sigma with a model whose x0hat is a constant c (a point mass at c), one first-order step to sigma' gives
