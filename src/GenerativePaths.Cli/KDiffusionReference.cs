@@ -31,6 +31,8 @@ internal static class KDiffusionReference
             var other => throw new CommandLineException($"{name}: unknown solver_type '{other}' (k-diffusion knows 'midpoint' and 'heun')."),
         };
 
+        // dpm_adaptive's peer records the state after each internal attempt (accepted or not); the observer records ours.
+        var attempts = new AttemptRecorder();
         Sampler? sampler = samplerName switch
         {
             "euler" => new EulerSampler(Arg("s_churn", 0), Arg("s_tmin", 0), Arg("s_tmax", double.PositiveInfinity), Arg("s_noise", 1)),
@@ -46,7 +48,7 @@ internal static class KDiffusionReference
             "dpmpp_3m_sde" => new DpmSolverPlusPlus3MSdeSampler(Arg("eta", 1), Arg("s_noise", 1)),
             "dpm_fast" => new DpmSolverFastSampler((int)Required("n"), Arg("eta", 0), Arg("s_noise", 1)),
             "dpm_adaptive" => new DpmSolverAdaptiveSampler((int)Arg("order", 3), Arg("rtol", 0.05), Arg("atol", 0.0078), Arg("h_init", 0.05),
-                Arg("pcoeff", 0), Arg("icoeff", 1), Arg("dcoeff", 0), Arg("accept_safety", 0.81), Arg("eta", 0), Arg("s_noise", 1)),
+                Arg("pcoeff", 0), Arg("icoeff", 1), Arg("dcoeff", 0), Arg("accept_safety", 0.81), Arg("eta", 0), Arg("s_noise", 1), observer: attempts),
             _ => null,
         };
         if (sampler is null) return ReferenceOutcome.NotSupported($"the k-diffusion sampler '{samplerName}' is not in the library yet.");
@@ -82,12 +84,22 @@ internal static class KDiffusionReference
         var model = new GaussianMixtureModel<double>(SamplerReferenceRun.Mixture(root), Prediction.Sample, ModelTimeMaps.VarianceExploding());
         var run = SamplerReferenceRun.Run(model, SamplerReferenceRun.Matrix(root.GetProperty("x_start")), schedule, sampler,
             SamplerReferenceRun.Replay(root), trajectoryBeforeEachStep: true, _ => 1.0);
-        // dpm_adaptive's peer records the state after each internal attempt, which a run of one schedule step does not expose: the model-call
-        // sigmas (every attempt's points, accepted or not) and x_final are compared.
-        bool trajectory = sampler is not DpmSolverAdaptiveSampler;
-        var outcome = SamplerReferenceRun.Outcome(name, root, run, "model_call_sigmas", trajectory ? "trajectory_x_before_each_step" : "-",
-            $"k-diffusion {samplerName} ({schedule.StepCount} steps)", includeTrajectory: trajectory);
+        // dpm_adaptive: the trajectory is the state after each attempt. Its peer ran in float32, whose error norms move its step sizes
+        // (and so its attempt points, see the call sigmas) by up to 4e-5 relative: the intermediate states are reported, x_final is compared.
+        bool adaptive = sampler is DpmSolverAdaptiveSampler;
+        if (adaptive) run = run with { Trajectory = attempts.States };
+        var outcome = SamplerReferenceRun.Outcome(name, root, run, "model_call_sigmas", "trajectory_x_before_each_step",
+            $"k-diffusion {samplerName} ({schedule.StepCount} steps{(adaptive ? $", {attempts.States.Count} attempts" : "")})", includeTrajectory: !adaptive);
         return outcome with { Report = [.. outcome.Report.Take(1), .. report, .. outcome.Report.Skip(1)] };
+    }
+
+    /// <summary>Keeps the state after each attempt of the adaptive solver (k-diffusion's per-attempt callback).</summary>
+    private sealed class AttemptRecorder : IAdaptiveAttemptObserver
+    {
+        public List<double[][]> States { get; } = [];
+
+        public void OnAttempt<T>(in AdaptiveAttempt attempt, GenerativePaths.Tensors.BatchTensor<T> x) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+            => States.Add(x.ToRows().Select(r => r.Select(v => double.CreateTruncating(v)).ToArray()).ToArray());
     }
 
     /// <summary>The sigmas of a k-diffusion plan from its <c>function</c> and every argument (<c>n</c>, <c>sigma_min</c>, <c>sigma_max</c>, <c>rho</c>,

@@ -18,6 +18,24 @@ public enum AdaptiveStepControl
     PerSample,
 }
 
+/// <summary>What one attempt of <see cref="DpmSolverAdaptiveSampler"/> did (for <see cref="IAdaptiveAttemptObserver"/>).</summary>
+/// <param name="StepIndex">The schedule step being integrated.</param>
+/// <param name="Attempt">The attempt's number within the step, from 0.</param>
+/// <param name="Accepted">How many sample groups accepted it (with shared control: 1 or 0).</param>
+/// <param name="Error">The error norm of the first group (the batch's with shared control).</param>
+/// <param name="NextStepSize">The first group's step size in log-SNR after the controller's update.</param>
+/// <param name="LogSnr">The first group's log-SNR after the attempt.</param>
+/// <remarks>Thread safety: an immutable value; may be shared by several threads.</remarks>
+public readonly record struct AdaptiveAttempt(int StepIndex, int Attempt, int Accepted, double Error, double NextStepSize, double LogSnr);
+
+/// <summary>Receives each attempt of <see cref="DpmSolverAdaptiveSampler"/> with the state after it (for diagnostics and k-diffusion's per-attempt callback).</summary>
+/// <remarks>Thread safety: called on the thread that runs the step, never concurrently within one run; an observer shared by concurrent runs must be thread safe itself.</remarks>
+public interface IAdaptiveAttemptObserver
+{
+    /// <summary>Called after attempt <paramref name="attempt"/>; <paramref name="x"/> is the run's state (read it during the call, do not keep it).</summary>
+    void OnAttempt<T>(in AdaptiveAttempt attempt, BatchTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
 /// <summary>
 /// DPM-Solver-12 and -23 with adaptive step size (Lu, Zhou, Bao, Chen, Li and Zhu 2022, "DPM-Solver", section 3.3 and Algorithm 5):
 /// embedded pairs of single-step DPM-Solvers in log-SNR with a PID step-size controller. k-diffusion's <c>sample_dpm_adaptive</c>.
@@ -59,11 +77,13 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
     /// <param name="sNoise">Scale of the added noise (non-negative).</param>
     /// <param name="control">Shared (k-diffusion) or per-sample step control.</param>
     /// <param name="maxEvaluations">The most model evaluations one step may spend.</param>
+    /// <param name="observer">Receives every attempt with the state after it (optional).</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public DpmSolverAdaptiveSampler(int order = 3, double rtol = 0.05, double atol = 0.0078, double hInit = 0.05, double pcoeff = 0, double icoeff = 1,
         double dcoeff = 0, double acceptSafety = 0.81, double eta = 0, double sNoise = 1, AdaptiveStepControl control = AdaptiveStepControl.SharedBatch,
-        int maxEvaluations = 100_000)
+        int maxEvaluations = 100_000, IAdaptiveAttemptObserver? observer = null)
     {
+        Observer = observer;
         if (order is not (2 or 3)) throw new ArgumentOutOfRangeException(nameof(order), order, "The order must be 2 or 3.");
         if (!(rtol > 0) || !double.IsFinite(rtol)) throw new ArgumentOutOfRangeException(nameof(rtol), rtol, "rtol must be positive and finite.");
         if (!(atol > 0) || !double.IsFinite(atol)) throw new ArgumentOutOfRangeException(nameof(atol), atol, "atol must be positive and finite.");
@@ -114,6 +134,9 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
     /// <summary>The most model evaluations one step may spend.</summary>
     public int MaxEvaluations { get; }
 
+    /// <summary>The observer of attempts, or null.</summary>
+    public IAdaptiveAttemptObserver? Observer { get; }
+
     /// <inheritdoc/>
     public override string Name => "dpm_adaptive";
 
@@ -162,6 +185,7 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
         private readonly double[] _su;
         private readonly BatchTensor<T> _x, _p, _u, _eps, _eps1, _eps2, _xLow, _xHigh, _xPrev;
         private readonly double _b1, _b2, _b3;
+        private int _attempts;
 
         public Run(DpmSolverAdaptiveSampler o, SamplerState<T> state, int index, SchedulePoint from, SchedulePoint to)
         {
@@ -230,6 +254,13 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
                 }
                 Attempt();
                 spent += perAttempt;
+                if (o.Observer is { } observer)
+                {
+                    int accepted = 0;
+                    for (int g = 0; g < _groups; g++) if (_accept[g]) accepted++;
+                    observer.OnAttempt(new AdaptiveAttempt(_index, _attempts, accepted, _err[0], _h[0], _s[0]), _x);
+                }
+                _attempts++;
             }
         }
 

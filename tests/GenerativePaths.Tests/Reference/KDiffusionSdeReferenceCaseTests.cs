@@ -61,18 +61,20 @@ public class KDiffusionSdeReferenceCaseTests
         Assert.True(final <= 1e-4, $"{file}: x_final differs by {final:E3}");
         Assert.True(outcome.MaxAbsDifference <= 1e-4, $"{file}: the command's figure is {outcome.MaxAbsDifference:E3}");
 
-        // dpm_adaptive's peer records the state after each internal attempt; its attempts are checked through the call sigmas above.
-        if (!file.Contains("dpm_adaptive", StringComparison.Ordinal))
-        {
-            var peer = root.GetProperty("trajectory_x_before_each_step").EnumerateArray().Select(Matrix).ToList();
-            var ours = o.GetProperty("trajectory").EnumerateArray().Select(Matrix).ToList();
-            Assert.Equal(peer.Count, ours.Count);
-            for (int i = 0; i < peer.Count; i++)
-            {
-                double d = MaxAbs(peer[i], ours[i]);
-                Assert.True(d <= 1e-4, $"{file}: trajectory state {i} differs by {d:E3}");
-            }
-        }
+        // The trajectory: the state before each step (dpm_adaptive: after each internal attempt, accepted or not). dpm_adaptive's peer ran
+        // in float32, whose error norms move its step sizes by up to 4e-5 relative (see its call sigmas): its states are compared to 1e-4
+        // relative to max(1, |x|) (the largest difference, 1.5e-4, is at |x| = 8.4); every other case to 1e-4 absolute.
+        bool adaptive = file.Contains("dpm_adaptive", StringComparison.Ordinal);
+        var peer = root.GetProperty("trajectory_x_before_each_step").EnumerateArray().Select(Matrix).ToList();
+        var ours = o.GetProperty("trajectory").EnumerateArray().Select(Matrix).ToList();
+        Assert.Equal(peer.Count, ours.Count);
+        for (int i = 0; i < peer.Count; i++)
+            for (int b = 0; b < peer[i].Length; b++)
+                for (int j = 0; j < peer[i][b].Length; j++)
+                {
+                    double d = Math.Abs(peer[i][b][j] - ours[i][b][j]), scale = adaptive ? Math.Max(1, Math.Abs(peer[i][b][j])) : 1;
+                    Assert.True(d <= 1e-4 * scale, $"{file}: trajectory state {i}, sample {b}, element {j} differs by {d:E3}");
+                }
     }
 
     [Fact]
