@@ -50,7 +50,8 @@ public interface IAdaptiveAttemptObserver
 /// last accepted low-order solution (at first the start). The PID controller (Söderlind 2003; k-diffusion's <c>PIDStepSizeController</c>):
 /// <c>e_k = 1/(E + 1e-8)</c>, <c>f = e_0^{b_1} e_1^{b_2} e_2^{b_3}</c>, <c>b_1 = (p + i + d)/k</c>, <c>b_2 = -(p + 2d)/k</c>,
 /// <c>b_3 = d/k</c> (<c>k</c> = order, or 1.5 with <c>eta &gt; 0</c>), limited to <c>1 + atan(f - 1)</c>; the step is accepted when
-/// <c>f &gt;= accept_safety</c>, and <c>h</c> is multiplied by <c>f</c> either way. The loop ends when <c>lambda_s &gt;= lambda_end - 1e-5</c>.</para>
+/// <c>f &gt;= accept_safety</c>, and <c>h</c> is multiplied by <c>f</c> either way. The loop ends when <c>lambda_s &gt;= lambda_end - 1e-5</c>; a group still short of <c>lambda_end</c> then takes one DPM-Solver-1 step to it
+/// (one more evaluation), so the state always ends at the schedule's next point.</para>
 /// <para>With <c>eta &gt; 0</c> each step goes to the ancestral <c>lambda_down = min(lambda_end, -log s_down)</c> of <c>s -&gt; s_t</c> and adds
 /// <c>s_noise sqrt(s_t^2 - s_down'^2) z</c> on acceptance (interval <c>(s, s_t)</c>; stream <c>NoiseStreams.Start + k 2^32 + i</c> for the
 /// k-th accepted step of step <c>i</c> when the source is asked by stream only).</para>
@@ -228,7 +229,7 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
                     _active[g] = _s[g] < _lambdaEnd - 1e-5;
                     any |= _active[g];
                 }
-                if (!any) break;
+                if (!any) { CloseGap(); break; }
                 if (spent + perAttempt > o.MaxEvaluations)
                     throw new InvalidOperationException($"Step {_index}: DPM-Solver adaptive exhausted its budget of {o.MaxEvaluations} model evaluations before reaching the step's end (log-SNR {_lambdaEnd}).");
                 for (int g = 0; g < _groups; g++)
@@ -262,6 +263,25 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
                 }
                 _attempts++;
             }
+        }
+
+        /// <summary>
+        /// Groups that stopped short of the step's end (within the loop's 1e-5 in log-SNR, or on a step shorter than that) take one
+        /// DPM-Solver-1 step to it, <c>x' = (alpha'/alpha) x - sigma' (e^h - 1) eps</c>, so the state ends at the schedule's next point.
+        /// </summary>
+        private void CloseGap()
+        {
+            bool any = false;
+            for (int g = 0; g < _groups; g++)
+            {
+                _active[g] = _s[g] < _lambdaEnd;
+                any |= _active[g];
+                _pT[g] = _active[g] ? _to : _pS[g];
+            }
+            if (!any) return;
+            Evaluate(_x, _pS, _eps);
+            RowCombine(_x, g => _pT[g].Alpha / _pS[g].Alpha, _x, g => -_pT[g].Sigma * double.ExpM1(H(g)), _eps, null, null);
+            for (int g = 0; g < _groups; g++) if (_active[g]) { _s[g] = _lambdaEnd; _pS[g] = _to; }
         }
 
         /// <summary>One attempt of every active group: the embedded pair, the error, the controller and (on acceptance) the move.</summary>

@@ -215,6 +215,24 @@ public class SdeSamplerTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(AdaptiveStepControl.SharedBatch)]
+    [InlineData(AdaptiveStepControl.PerSample)]
+    public void AdaptiveStepShorterThanItsStopToleranceStillEndsAtTheNextPoint(AdaptiveStepControl control)
+    {
+        // A step of 1e-7 in time on a VP path (about 1e-7 in log-SNR, below the loop's 1e-5): one DPM-Solver-1 step, which to first
+        // order in h is DDIM's; the state must be rescaled to the next point's alpha, not left at the first.
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, [0.6, 0.6 - 1e-7]);
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path));
+        using var a = Normals(3, 4, 6);
+        using var b = a.Clone();
+        var r = SamplingLoop.Run(model, a, schedule, new DpmSolverAdaptiveSampler(control: control));
+        SamplingLoop.Run(model, b, schedule, new DdimSampler());
+        Assert.Equal(1, r.Statistics.ModelEvaluations);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(b.Span[i], a.Span[i], 12);
+    }
+
     [Fact]
     public void PerSampleAdaptiveRowsDoNotDependOnTheirBatchButSharedOnesDo()
     {
