@@ -59,7 +59,8 @@ public interface IAdaptiveAttemptObserver
 /// runs one controller per sample. A step to <c>sigma' = 0</c> returns <c>alpha' x0hat</c> (the log-SNR is infinite there), a step from
 /// <c>alpha = 0</c> is the first-order limit <c>x' = (sigma'/sigma) x + alpha' x0hat</c>. A run that needs more than
 /// <see cref="MaxEvaluations"/> evaluations in one step, or whose step size falls below <c>1e-10</c>, raises an exception.</para>
-/// <para>The step allocates its per-sample controller arrays (a few doubles per sample) once per call; the internal steps allocate nothing.
+/// <para>The step allocates its per-sample controller arrays (a few doubles per sample) once per call; its attempts allocate nothing
+/// (with per-sample control and noise, one small row view per drawn row).
 /// It uses every scratch and history buffer of the state and leaves no multistep history.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
@@ -280,7 +281,7 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
             }
             if (!any) return;
             Evaluate(_x, _pS, _eps);
-            RowCombine(_x, g => _pT[g].Alpha / _pS[g].Alpha, _x, g => -_pT[g].Sigma * double.ExpM1(H(g)), _eps, null, null);
+            RowCombine(_x, Formula.Order1, 0, _x, _eps, null);
             for (int g = 0; g < _groups; g++) if (_active[g]) { _s[g] = _lambdaEnd; _pS[g] = _to; }
         }
 
@@ -292,30 +293,23 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
             Evaluate(_x, _pS, _eps);
             double r1 = o.Order == 3 ? 1.0 / 3 : 0.5;
             // u_1 = (alpha_1/alpha) x - sigma_1 (e^{r1 h} - 1) eps; eps_1 = eps(u_1).
-            RowCombine(_u, g => _p1[g].Alpha / _pS[g].Alpha, _x, g => -_p1[g].Sigma * double.ExpM1(r1 * H(g)), _eps, null, null);
+            RowCombine(_u, Formula.FirstIntermediate, r1, _x, _eps, null);
             Evaluate(_u, _p1, _eps1);
             if (o.Order == 2)
             {
                 // low: DPM-Solver-1; high: DPM-Solver-2 (r1 = 1/2).
-                RowCombine(_xLow, g => _pT[g].Alpha / _pS[g].Alpha, _x, g => -_pT[g].Sigma * double.ExpM1(H(g)), _eps, null, null);
-                RowCombine(_xHigh, g => _pT[g].Alpha / _pS[g].Alpha, _x, g => -_pT[g].Sigma * double.ExpM1(H(g)) * (1 - 1 / (2 * r1)), _eps,
-                    g => -_pT[g].Sigma * double.ExpM1(H(g)) / (2 * r1), _eps1);
+                RowCombine(_xLow, Formula.Order1, 0, _x, _eps, null);
+                RowCombine(_xHigh, Formula.Order2, r1, _x, _eps, _eps1);
             }
             else
             {
-                const double r2 = 2.0 / 3;
                 // low: DPM-Solver-2 with r1 = 1/3.
-                RowCombine(_xLow, g => _pT[g].Alpha / _pS[g].Alpha, _x, g => -_pT[g].Sigma * double.ExpM1(H(g)) * (1 - 1 / (2 * r1)), _eps,
-                    g => -_pT[g].Sigma * double.ExpM1(H(g)) / (2 * r1), _eps1);
+                RowCombine(_xLow, Formula.Order2, r1, _x, _eps, _eps1);
                 // u_2 = (alpha_2/alpha) x - sigma_2 (e^{r2 h} - 1) eps - sigma_2 (r2/r1) ((e^{r2 h} - 1)/(r2 h) - 1) (eps_1 - eps).
-                RowCombine(_u, g => _p2[g].Alpha / _pS[g].Alpha, _x,
-                    g => -_p2[g].Sigma * double.ExpM1(r2 * H(g)) + _p2[g].Sigma * (r2 / r1) * (double.ExpM1(r2 * H(g)) / (r2 * H(g)) - 1), _eps,
-                    g => -_p2[g].Sigma * (r2 / r1) * (double.ExpM1(r2 * H(g)) / (r2 * H(g)) - 1), _eps1);
+                RowCombine(_u, Formula.SecondIntermediate, r1, _x, _eps, _eps1);
                 Evaluate(_u, _p2, _eps2);
                 // high: x' = (alpha'/alpha) x - sigma' (e^h - 1) eps - (sigma'/r2) ((e^h - 1)/h - 1) (eps_2 - eps).
-                RowCombine(_xHigh, g => _pT[g].Alpha / _pS[g].Alpha, _x,
-                    g => -_pT[g].Sigma * double.ExpM1(H(g)) + _pT[g].Sigma / r2 * (double.ExpM1(H(g)) / H(g) - 1), _eps,
-                    g => -_pT[g].Sigma / r2 * (double.ExpM1(H(g)) / H(g) - 1), _eps2);
+                RowCombine(_xHigh, Formula.Order3, r1, _x, _eps, _eps2);
             }
             ErrorNorms();
             for (int g = 0; g < _groups; g++)
@@ -420,21 +414,57 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
             }
         }
 
-        /// <summary><c>destination = c0(g) x0 + c1(g) x1 (+ c2(g) x2)</c> row by row with each row's group coefficients (active groups only).</summary>
-        private void RowCombine(BatchTensor<T> destination, Func<int, double> c0, BatchTensor<T> x0, Func<int, double> c1, BatchTensor<T> x1, Func<int, double>? c2, BatchTensor<T>? x2)
+        /// <summary>The single-step formulas, each <c>destination = c0 x + c1 eps (+ c2 other)</c> with per-group coefficients.</summary>
+        private enum Formula { Order1, FirstIntermediate, Order2, SecondIntermediate, Order3 }
+
+        /// <summary>The coefficients of <paramref name="formula"/> for group <paramref name="g"/> (<paramref name="r1"/>: the first intermediate's position).</summary>
+        private (double C0, double C1, double C2) Coefficients(Formula formula, double r1, int g)
+        {
+            const double r2 = 2.0 / 3;
+            double h = H(g);
+            SchedulePoint s = _pS[g], t = _pT[g];
+            switch (formula)
+            {
+                case Formula.Order1:
+                    return (t.Alpha / s.Alpha, -t.Sigma * double.ExpM1(h), 0);
+                case Formula.FirstIntermediate:
+                    return (_p1[g].Alpha / s.Alpha, -_p1[g].Sigma * double.ExpM1(r1 * h), 0);
+                case Formula.Order2:
+                {
+                    double e = -t.Sigma * double.ExpM1(h);
+                    return (t.Alpha / s.Alpha, e * (1 - 1 / (2 * r1)), e / (2 * r1));
+                }
+                case Formula.SecondIntermediate:
+                {
+                    var p2 = _p2[g];
+                    double k = -p2.Sigma * (r2 / r1) * (double.ExpM1(r2 * h) / (r2 * h) - 1);
+                    return (p2.Alpha / s.Alpha, -p2.Sigma * double.ExpM1(r2 * h) - k, k);
+                }
+                default:
+                {
+                    double k = -t.Sigma / r2 * (double.ExpM1(h) / h - 1);
+                    return (t.Alpha / s.Alpha, -t.Sigma * double.ExpM1(h) - k, k);
+                }
+            }
+        }
+
+        /// <summary><c>destination = c0 x + c1 eps (+ c2 other)</c> row by row with each row's group coefficients (active groups only;
+        /// the rows of inactive groups get <paramref name="x"/>).</summary>
+        private void RowCombine(BatchTensor<T> destination, Formula formula, double r1, BatchTensor<T> x, BatchTensor<T> eps, BatchTensor<T>? other)
         {
             for (int b = 0; b < _rows; b++)
             {
                 int g = Group(b);
-                Span<T> d = destination.Row(b), a = x0.Row(b), bb = x1.Row(b);
+                Span<T> d = destination.Row(b), a = x.Row(b), e = eps.Row(b);
                 if (!_active[g]) { a.CopyTo(d); continue; }
-                T k0 = T.CreateTruncating(c0(g)), k1 = T.CreateTruncating(c1(g));
-                if (c2 is null || x2 is null) for (int i = 0; i < d.Length; i++) d[i] = k0 * a[i] + k1 * bb[i];
+                var (c0, c1, c2) = Coefficients(formula, r1, g);
+                T k0 = T.CreateTruncating(c0), k1 = T.CreateTruncating(c1);
+                if (other is null) for (int i = 0; i < d.Length; i++) d[i] = k0 * a[i] + k1 * e[i];
                 else
                 {
-                    T k2 = T.CreateTruncating(c2(g));
-                    Span<T> cc = x2.Row(b);
-                    for (int i = 0; i < d.Length; i++) d[i] = k0 * a[i] + k1 * bb[i] + k2 * cc[i];
+                    T k2 = T.CreateTruncating(c2);
+                    Span<T> o = other.Row(b);
+                    for (int i = 0; i < d.Length; i++) d[i] = k0 * a[i] + k1 * e[i] + k2 * o[i];
                 }
             }
         }
