@@ -67,6 +67,36 @@ public class SdeSamplerTests(ITestOutputHelper output)
         Assert.True(RmsDifference(other, fine) > 20 * errors[^1]);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task BrownianDrivenRunsDoNotDependOnBatchSplittingOrThreads(int k)
+    {
+        Sampler sampler = k switch
+        {
+            0 => new DpmSolverPlusPlus2MSdeSampler(), 1 => new DpmSolverPlusPlus3MSdeSampler(), 2 => new DpmSolverPlusPlusSdeSampler(),
+            3 => new DpmSolverPlusPlus2SAncestralSampler(), 4 => new Dpm2AncestralSampler(), _ => new DpmSolverAdaptiveSampler(eta: 1.0, control: AdaptiveStepControl.PerSample),
+        };
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, [.. Linspace(0.95, 0.0, 10).SkipLast(1), 0.0]);
+        var noise = BrownianNoise.ForSchedule(42, schedule);
+        GaussianMixtureModel<double> Model() => new(Mix, Prediction.Velocity, ModelTimeMaps.Path(path));
+        using var whole = Normals(5, 4, 21);
+        using var left = BatchTensor<double>.FromRows(whole.ToRows()[..2]);
+        using var right = BatchTensor<double>.FromRows(whole.ToRows()[2..]);
+        SamplingLoop.Run(Model(), whole, schedule, sampler, noise);
+        var t1 = Task.Run(() => SamplingLoop.Run(new SamplerState<double>(Model(), schedule, left, noise, [0, 1]), sampler));
+        var t2 = Task.Run(() => SamplingLoop.Run(new SamplerState<double>(Model(), schedule, right, noise, [2, 3, 4]), sampler));
+        await Task.WhenAll(t1, t2);
+        var w = whole.ToRows();
+        var parts = left.ToRows().Concat(right.ToRows()).ToArray();
+        for (int b = 0; b < 5; b++) Assert.Equal(w[b], parts[b]); // bit-identical
+    }
+
     [Fact]
     public void WithEtaZeroTheSdeSamplersAreTheirOdeSolvers()
     {
