@@ -218,7 +218,8 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>
     /// Calls the model on <paramref name="x"/> with each row at its own point (<paramref name="points"/>, one per row; for samplers with
-    /// per-sample steps), checks the output is finite and writes each row's coefficients of <c>x0hat = ofState x + ofOutput output</c>.
+    /// per-sample steps), checks the output is finite and writes each row's coefficients of <c>x0hat = ofState x + ofOutput output</c>
+    /// (and, on the step's first evaluation with <see cref="TrackDenoised"/>, the denoised estimate).
     /// </summary>
     /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
     /// <exception cref="InvalidOperationException">The denoised estimate is undefined at a row's point.</exception>
@@ -243,6 +244,12 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
             }
             if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Sample, level, out ofState[b], out ofOutput[b]))
                 throw new InvalidOperationException($"Step {StepIndex}: a {Model.Prediction} model gives no denoised estimate at alpha = {point.Alpha}, sigma = {point.Sigma} (model time {point.ModelTime}, sample {b}).");
+            if (TrackDenoised && _firstEvaluationOfStep)
+            {
+                Span<T> d = Denoised.Row(b), xr = x.Row(b), pr = output.Row(b);
+                T a = T.CreateTruncating(ofState[b]), c = T.CreateTruncating(ofOutput[b]);
+                for (int i = 0; i < d.Length; i++) d[i] = a * xr[i] + c * pr[i];
+            }
         }
         _firstEvaluationOfStep = false;
     }

@@ -263,6 +263,32 @@ public class SdeSamplerTests(ITestOutputHelper output)
         for (int i = 0; i < a.Length; i++) Assert.Equal(b.Span[i], a.Span[i], 12);
     }
 
+    [Theory]
+    [InlineData(AdaptiveStepControl.SharedBatch)]
+    [InlineData(AdaptiveStepControl.PerSample)]
+    public void AdaptiveStepReportsTheDenoisedEstimateOfItsFirstEvaluation(AdaptiveStepControl control)
+    {
+        // The callback's denoised estimate is the posterior mean at the step's starting point (closed form of the mixture).
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, [0.9, 0.5, 0.2]);
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path));
+        using var x = Normals(3, 4, 6);
+        var starts = new List<double[][]>();
+        var denoised = new List<double[][]>();
+        starts.Add(x.ToRows());
+        SamplingLoop.Run(model, x, schedule, new DpmSolverAdaptiveSampler(control: control), new SamplingOptions<double>
+        {
+            OnStep = (i, _, xs, d) => { denoised.Add(d.ToRows()); starts.Add(xs.ToRows()); },
+        });
+        for (int i = 0; i < 2; i++)
+            for (int b = 0; b < 3; b++)
+            {
+                var expected = new double[4];
+                Mix.PosteriorMean(starts[i][b], path.Alpha(schedule[i].ModelTime), path.Sigma(schedule[i].ModelTime), expected);
+                for (int j = 0; j < 4; j++) Assert.Equal(expected[j], denoised[i][b][j], 10);
+            }
+    }
+
     [Fact]
     public void PerSampleAdaptiveRowsDoNotDependOnTheirBatchButSharedOnesDo()
     {
