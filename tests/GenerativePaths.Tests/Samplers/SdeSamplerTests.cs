@@ -97,6 +97,50 @@ public class SdeSamplerTests(ITestOutputHelper output)
         for (int b = 0; b < 5; b++) Assert.Equal(w[b], parts[b]); // bit-identical
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    public void OnAVpPathTheSamplersAreTheirVeFormsInScaledCoordinates(int k)
+    {
+        // The samplers are written for x = alpha x0 + sigma eps on any path; k-diffusion's (checked against the peer) are the alpha = 1 case.
+        // The same run on the cosine VP path with an epsilon model and on the VE path of s = sigma/alpha with a denoiser must agree in the
+        // coordinates x_ve = x / alpha at every point, with the same noise (the streams and the intervals in s are the same).
+        Sampler sampler = k switch
+        {
+            0 => new DpmSolverPlusPlus2MSdeSampler(), 1 => new DpmSolverPlusPlus2MSdeSampler(0.5, secondOrder: DpmSolverSecondOrder.Heun),
+            2 => new DpmSolverPlusPlus3MSdeSampler(), 3 => new DpmSolverPlusPlusSdeSampler(), 4 => new DpmSolverPlusPlus2SAncestralSampler(),
+            5 => new Dpm2AncestralSampler(), 6 => new DpmSolverFastSampler(), _ => new DpmSolverFastSampler(eta: 0.7),
+        };
+        var vpPath = new TestCosinePath();
+        double[] times = [0.93, 0.8, 0.66, 0.5, 0.37, 0.25, 0.15, 0.08, 0.0];
+        var vp = Schedule(vpPath, times);
+        var ve = new StepSchedule(new VarianceExplodingPath(0, vp[0].SigmaOverAlpha), vp.Points.Select(p => new SchedulePoint(1, p.SigmaOverAlpha, p.SigmaOverAlpha)));
+        var vpModel = new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(vpPath));
+        var veModel = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        foreach (bool brownian in new[] { false, true })
+        {
+            NoiseSource noise = brownian ? BrownianNoise.ForSchedule(5, ve) : new PhiloxNoise(5);
+            using var x = Normals(3, 4, 31);
+            using var y = BatchTensor<double>.Allocate(3, 4);
+            for (int i = 0; i < x.Length; i++) y.Span[i] = x.Span[i] / vp[0].Alpha;
+            var vpStates = new List<double[][]>();
+            var veStates = new List<double[][]>();
+            SamplingLoop.Run(vpModel, x, vp, sampler, noise, new SamplingOptions<double> { OnStep = (i, _, xs, _) => vpStates.Add(xs.ToRows().Select(r => r.Select(v => v / vp[i + 1].Alpha).ToArray()).ToArray()) });
+            SamplingLoop.Run(veModel, y, ve, sampler, noise, new SamplingOptions<double> { OnStep = (_, _, xs, _) => veStates.Add(xs.ToRows()) });
+            for (int i = 0; i < vpStates.Count; i++)
+                for (int b = 0; b < 3; b++)
+                    for (int j = 0; j < 4; j++)
+                        Assert.True(Math.Abs(vpStates[i][b][j] - veStates[i][b][j]) <= 1e-9 * Math.Max(1, Math.Abs(veStates[i][b][j])),
+                            $"{sampler.Name} ({(brownian ? "Brownian" : "Philox")}) state {i + 1}: {vpStates[i][b][j]} on the VP path, {veStates[i][b][j]} on the VE path");
+        }
+    }
+
     [Fact]
     public void WithEtaZeroTheSdeSamplersAreTheirOdeSolvers()
     {
