@@ -13,6 +13,7 @@ namespace GenerativePaths.Tests.Reference;
 /// <see cref="DpmSolverPlusPlus2MSdeSampler"/> with <c>eta = 1</c>: the shared case, run here directly from its listed sigmas and
 /// timesteps (the importer's wiring is another part of the work). diffusers draws a noise tensor on every step, the last too (where it
 /// is multiplied by sigma' = 0); the tape is keyed by the steps' intervals, so the sampler's unneeded last draw is passed over.
+/// Likewise <c>KDPM2AncestralDiscreteScheduler</c> is <see cref="Dpm2AncestralSampler"/> with <c>eta = 1</c>.
 /// </summary>
 public class DiffusersSdeDpmSolverWithKDiffusionSamplerTests
 {
@@ -51,5 +52,60 @@ public class DiffusersSdeDpmSolverWithKDiffusionSamplerTests
         for (int b = 0; b < expected.Length; b++)
             for (int j = 0; j < expected[b].Length; j++) worst = Math.Max(worst, Math.Abs(x.Row(b)[j] - expected[b][j]));
         Assert.True(worst <= 1e-4, $"max abs difference to the peer's trajectory and x_final: {worst:E3}");
+    }
+
+    [Fact]
+    public void Kdpm2AncestralMatchesThePeer()
+    {
+        // diffusers' KDPM2AncestralDiscreteScheduler is DPM-2 ancestral (eta = 1): its listed sigmas repeat each level for the two
+        // half steps, its timesteps interleave the main points with the midpoints, and it draws noise on every step but the last.
+        using var doc = ReferenceCases.Load("diffusers_kdpm2_ancestral_12.json");
+        var root = doc.RootElement;
+        double[] D(System.Text.Json.JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        double[][] M(System.Text.Json.JsonElement e) => e.EnumerateArray().Select(D).ToArray();
+        var listed = D(root.GetProperty("sigmas"));
+        var times = D(root.GetProperty("timesteps"));
+        var acp = D(root.GetProperty("alphas_cumprod"));
+        int steps = root.GetProperty("set_timesteps").GetProperty("num_inference_steps").GetInt32();
+        // Main points: sigma_0 and every second listed sigma after it; their timesteps are times[0] and every second one after it.
+        var sigmas = new List<double> { listed[0] };
+        for (int i = 1; sigmas.Count < steps; i += 2) sigmas.Add(listed[i]);
+        sigmas.Add(0);
+        var mainTimes = new List<double> { times[0] };
+        for (int i = 2; mainTimes.Count < steps; i += 2) mainTimes.Add(times[i]);
+        mainTimes.Add(0);
+        var points = sigmas.Select((s, i) => new SchedulePoint(1 / Math.Sqrt(1 + s * s), s / Math.Sqrt(1 + s * s), mainTimes[i]));
+        var path = new DiscreteVpPath(acp);
+        var schedule = new StepSchedule(path, points);
+        var g = root.GetProperty("gmm");
+        var mixture = GaussianMixture.Isotropic(D(g.GetProperty("weights")), M(g.GetProperty("means")), D(g.GetProperty("stds")));
+        var recorder = new List<double>();
+        var model = new Recording(new GaussianMixtureModel<double>(mixture, Prediction.Epsilon, ModelTimeMaps.DiscreteVariancePreserving(acp)), recorder);
+        double init = root.GetProperty("init_noise_sigma").GetDouble();
+        double a0 = schedule[0].Alpha;
+        using var x = BatchTensor<double>.FromRows(M(root.GetProperty("x_init")).Select(r => r.Select(v => v * init * a0).ToArray()).ToArray());
+        var tape = root.GetProperty("noise").EnumerateArray().Select(M).ToList();
+        var noise = new ReplayNoise(tape);
+        SamplingLoop.Run(model, x, schedule, new Dpm2AncestralSampler(eta: 1.0), noise);
+        Assert.Equal(tape.Count, noise.Consumed);
+        var peerCalls = D(root.GetProperty("model_call_timesteps"));
+        Assert.Equal(peerCalls.Length, recorder.Count);
+        for (int i = 0; i < peerCalls.Length; i++) Assert.True(Math.Abs(peerCalls[i] - recorder[i]) <= 1e-3 + 1e-5 * peerCalls[i], $"model call {i}: {recorder[i]} vs the peer's {peerCalls[i]}");
+        var expected = M(root.GetProperty("x_final"));
+        double worst = 0;
+        for (int b = 0; b < expected.Length; b++)
+            for (int j = 0; j < expected[b].Length; j++) worst = Math.Max(worst, Math.Abs(x.Row(b)[j] - expected[b][j]));
+        Assert.True(worst <= 1e-4, $"max abs difference to the peer's x_final: {worst:E3}");
+    }
+
+    private sealed class Recording(IGenerativeModel<double> inner, List<double> times) : IGenerativeModel<double>
+    {
+        public Prediction Prediction => inner.Prediction;
+
+        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, in ModelCondition condition, BatchTensor<double> output)
+        {
+            times.Add(t[0]);
+            inner.Evaluate(x, t, condition, output);
+        }
     }
 }
