@@ -21,6 +21,7 @@ public class DiffusersReferenceScheduleTests
         "diffusers_flowmatch_euler_shift3_20.json",
         "diffusers_heun_eps_10.json",
         "diffusers_lms_20.json",
+        "diffusers_unipc_bh1_10.json",
         "diffusers_unipc_bh2_10.json",
     ];
 
@@ -44,7 +45,6 @@ public class DiffusersReferenceScheduleTests
         "diffusers_pndm_plms_sd15_20.json",
         "diffusers_sasolver_16.json",
         "diffusers_tcd_4_gamma03.json",
-        "diffusers_unipc_bh1_10.json",
     ];
 
     public static TheoryData<string> Cases => new(Files);
