@@ -21,6 +21,9 @@ internal static class GenerateCommand
         /// <summary>The parallel tolerance (0: exact).</summary>
         public double Tolerance { get; init; }
 
+        /// <summary>The Anderson memory (earlier rounds used by the extrapolation).</summary>
+        public int AndersonMemory { get; init; } = 3;
+
         /// <summary>Where to write the run's statistics as JSON, or null.</summary>
         public string? Stats { get; init; }
     }
@@ -44,10 +47,11 @@ internal static class GenerateCommand
         var parallel = new Option<string?>("--parallel") { Description = "Parallel-in-time sampling: picard or anderson (default: sequential). With --tol 0 the samples equal the sequential run's." };
         var window = Options.Int("--window", "Steps evaluated together per round with --parallel.", 16, min: 1, max: 100_000);
         var tol = Options.Double("--tol", "The per-step tolerance of --parallel (0: exact, the sequential result).", 0.0, min: 0.0, max: 1e6);
+        var memory = Options.Int("--anderson-memory", "Earlier rounds an Anderson extrapolation uses (with --parallel anderson).", 3, min: 1, max: 8);
         var stats = Options.Path("--stats", "Write the run's statistics (rounds, model_rows, steps, wall_seconds, ...) as JSON.");
         var command = new Command("generate", "Generate samples from a model with a named sampler and schedule.")
         {
-            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid, parallel, window, tol, stats,
+            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid, parallel, window, tol, memory, stats,
         };
         command.SetAction(parse =>
         {
@@ -55,7 +59,7 @@ internal static class GenerateCommand
                 parse.GetValue(labels), parse.GetValue(perLabel), parse.GetValue(count), parse.GetValue(seed), parse.GetValue(threads),
                 parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid))
             {
-                Parallel = parse.GetValue(parallel), Window = parse.GetValue(window), Tolerance = parse.GetValue(tol), Stats = parse.GetValue(stats),
+                Parallel = parse.GetValue(parallel), Window = parse.GetValue(window), Tolerance = parse.GetValue(tol), AndersonMemory = parse.GetValue(memory), Stats = parse.GetValue(stats),
             };
             Check(settings);
             using var m = ModelLoader.Load(parse.GetValue(model)!, parse.GetValue(card), settings.Threads);
@@ -88,7 +92,7 @@ internal static class GenerateCommand
             "anderson" => ParallelAcceleration.Anderson,
             _ => throw new CommandLineException($"unknown --parallel '{s.Parallel}'; use picard or anderson."),
         };
-        return new ParallelSettings(acceleration, s.Window, s.Tolerance);
+        return new ParallelSettings(acceleration, s.Window, s.Tolerance) { AndersonMemory = s.AndersonMemory };
     }
 
     /// <summary>Runs on a loaded model; returns the exit code.</summary>

@@ -45,7 +45,11 @@ internal sealed record GenerationResult(float[] Samples, int Count, int SampleLe
     long Rounds = 0, long ModelRows = 0, bool Converged = true);
 
 /// <summary>Parallel-in-time settings of a generation run (<see cref="ParallelSampling"/>).</summary>
-internal sealed record ParallelSettings(ParallelAcceleration Acceleration, int Window, double Tolerance, int MaxRounds = 0);
+internal sealed record ParallelSettings(ParallelAcceleration Acceleration, int Window, double Tolerance, int MaxRounds = 0)
+{
+    /// <summary>Earlier rounds an Anderson extrapolation uses.</summary>
+    public int AndersonMemory { get; init; } = 3;
+}
 
 /// <summary>
 /// Runs a sampler over many samples in batches, with noise keyed by sample index so that sample <c>i</c> is the same whatever
@@ -121,7 +125,7 @@ internal static class Generation
             {
                 var result = ParallelSampling.Run(m, x, schedule, sampler, noise, new ParallelSamplingOptions<float>
                 {
-                    Window = parallel.Window, Tolerance = parallel.Tolerance, Acceleration = parallel.Acceleration, MaxRounds = parallel.MaxRounds,
+                    Window = parallel.Window, Tolerance = parallel.Tolerance, Acceleration = parallel.Acceleration, MaxRounds = parallel.MaxRounds, AndersonMemory = parallel.AndersonMemory,
                     Condition = condition, SampleIds = ids, Progress = stepProgress,
                 });
                 var st = result.Statistics;

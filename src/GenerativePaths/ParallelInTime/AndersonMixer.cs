@@ -7,6 +7,8 @@ namespace GenerativePaths.ParallelInTime;
 internal sealed class AndersonHistory<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly BatchTensor<T>[] _g, _r;
+    private readonly int[] _count;
+    private readonly double[] _lastNorm;
     private int _next;
 
     public AndersonHistory(int capacity, int batch, int rowLength)
@@ -18,22 +20,36 @@ internal sealed class AndersonHistory<T> where T : unmanaged, IFloatingPointIeee
             _g[k] = BatchTensor<T>.Allocate(batch, rowLength);
             _r[k] = BatchTensor<T>.Allocate(batch, rowLength);
         }
+        _count = new int[batch];
+        _lastNorm = new double[batch];
     }
 
-    /// <summary>Entries held (at most the capacity).</summary>
-    public int Count { get; private set; }
+    /// <summary>Entries held for sample <paramref name="row"/> (at most the capacity).</summary>
+    public int Count(int row) => _count[row];
 
-    public void Clear() { Count = 0; _next = 0; }
+    public void Clear() { Array.Clear(_count); _next = 0; }
 
-    /// <summary>Adds the current round: <c>G = recorded</c>, <c>R = recorded - evaluated</c>.</summary>
+    /// <summary>
+    /// Adds the current round: <c>G = recorded</c>, <c>R = recorded - evaluated</c>. A sample whose residual grew since the last round
+    /// restarts its history from this entry (the usual safeguard of Anderson mixing on a non-contracting stretch).
+    /// </summary>
     public void Push(ReadOnlySpan<T> recorded, ReadOnlySpan<T> evaluated)
     {
-        var g = _g[_next].Span;
-        var r = _r[_next].Span;
-        recorded.CopyTo(g);
+        var gt = _g[_next];
+        var rt = _r[_next];
+        recorded.CopyTo(gt.Span);
+        var g = gt.Span;
+        var r = rt.Span;
         for (int i = 0; i < g.Length; i++) r[i] = g[i] - evaluated[i];
+        for (int b = 0; b < _count.Length; b++)
+        {
+            var row = rt.Row(b);
+            double n = 0;
+            for (int i = 0; i < row.Length; i++) { double v = double.CreateTruncating(row[i]); n += v * v; }
+            _count[b] = _count[b] > 0 && n > _lastNorm[b] ? 1 : Math.Min(_count[b] + 1, _g.Length);
+            _lastNorm[b] = n;
+        }
         _next = (_next + 1) % _g.Length;
-        Count = Math.Min(Count + 1, _g.Length);
     }
 
     private int Index(int back) => ((_next - 1 - back) % _g.Length + _g.Length) % _g.Length;
@@ -84,7 +100,7 @@ internal sealed class AndersonMixer<T>(int memory, int batch, int rowLength) whe
             {
                 var slot = window[s];
                 var h = slot.History;
-                int n = h is null || !slot.HasEval ? 0 : Math.Min(memory, h.Count - 1);
+                int n = h is null || !slot.HasEval ? 0 : Math.Min(memory, h.Count(b) - 1);
                 if (n > 0) Accumulate(h!, b, n);
                 if (!rowOf.TryGetValue(slot, out int r)) continue;
                 var dest = input.Rows(r * batch, batch).Row(b);
