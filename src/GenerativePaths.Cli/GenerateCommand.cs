@@ -167,6 +167,12 @@ internal static class GenerateCommand
         w.WriteNumber("model_rows", r.ModelRows);
         w.WriteBoolean("converged", r.Converged);
         w.WriteNumber("wall_seconds", r.Seconds);
+        if (r.RoundOfStep is { } perStep)
+        {
+            w.WriteStartArray("round_of_step");
+            foreach (int k in perStep) w.WriteNumberValue(k);
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 }

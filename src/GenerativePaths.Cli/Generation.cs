@@ -41,8 +41,9 @@ internal sealed record GenerationModel(IGenerativeModel<float> Model, int[] Samp
 /// <param name="Rounds">Sequential batched model calls of the longest batch (a sequential run: its model evaluations).</param>
 /// <param name="ModelRows">Rows handed to the model over all batches.</param>
 /// <param name="Converged">False when a parallel run stopped at its round limit.</param>
+/// <param name="RoundOfStep">For a parallel run, per step the round after which it was accepted (the latest over batches); else null.</param>
 internal sealed record GenerationResult(float[] Samples, int Count, int SampleLength, int Steps, long ModelEvaluationsPerBatch, long ModelEvaluationsTotal, double Seconds,
-    long Rounds = 0, long ModelRows = 0, bool Converged = true);
+    long Rounds = 0, long ModelRows = 0, bool Converged = true, int[]? RoundOfStep = null);
 
 /// <summary>Parallel-in-time settings of a generation run (<see cref="ParallelSampling"/>).</summary>
 internal sealed record ParallelSettings(ParallelAcceleration Acceleration, int Window, double Tolerance, int MaxRounds = 0)
@@ -90,6 +91,7 @@ internal static class Generation
         int batches = (count + BatchSize - 1) / BatchSize;
         long perBatch = 0, total = 0, rounds = 0, modelRows = 0;
         bool converged = true;
+        int[]? roundOfStep = parallel is null ? null : new int[schedule.StepCount];
         int done = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var noise = new PhiloxNoise(seed);
@@ -134,13 +136,14 @@ internal static class Generation
                 rounds = Math.Max(rounds, st.Rounds);
                 modelRows += st.ModelRows;
                 converged &= st.Converged;
+                for (int i = 0; i < roundOfStep!.Length; i++) roundOfStep[i] = Math.Max(roundOfStep[i], st.RoundOfStep[i]);
             }
             x.Span.CopyTo(samples.AsSpan(start * length, rows * length));
             done++;
         }
         foreach (float v in samples)
             if (!float.IsFinite(v)) throw new CommandLineException("the sampler produced a non-finite value; try more steps or another sampler.");
-        return new GenerationResult(samples, count, length, schedule.StepCount, perBatch, total, clock.Elapsed.TotalSeconds, rounds, modelRows, converged);
+        return new GenerationResult(samples, count, length, schedule.StepCount, perBatch, total, clock.Elapsed.TotalSeconds, rounds, modelRows, converged, roundOfStep);
     }
 
     /// <summary>Labels for <paramref name="count"/> samples cycling through <c>0 .. classes - 1</c>.</summary>

@@ -39,6 +39,11 @@ public sealed class ParallelGenerateTests
             Assert.True((bool)b["converged"]!);
             Assert.True((double)b["wall_seconds"]! > 0);
             Assert.Contains($"{method} window 5 tol 0", par.Out);
+            var perStep = b["round_of_step"]!.AsArray().Select(n => (int)n!).ToArray();
+            Assert.Equal(12, perStep.Length);
+            Assert.True(perStep.Zip(perStep.Skip(1)).All(p => p.First <= p.Second));
+            Assert.Equal((int)(long)b["rounds"]!, perStep[^1]);
+            Assert.Null(a["round_of_step"]);
         }
         finally { Directory.Delete(dir, true); }
     }
