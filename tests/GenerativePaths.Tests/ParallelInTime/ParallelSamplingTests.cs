@@ -71,6 +71,42 @@ public class ParallelSamplingTests
         }
     }
 
+    /// <summary>Three paths and the prediction each is usually trained with: VP (epsilon), rectified flow (flow velocity), VE with Karras sigmas (x0).</summary>
+    private static (string Name, StepSchedule Schedule, GaussianMixtureModel<double> Model) Problem(int which) => which switch
+    {
+        0 => ("vp", Schedule(new TestCosinePath(), Down(0.98, 16)), new GaussianMixtureModel<double>(Mix, Prediction.Velocity, ModelTimeMaps.Path(new TestCosinePath()))),
+        1 => ("flow", Schedule(new TestFlowPath(), Down(1.0, 16)), new GaussianMixtureModel<double>(Mix, Prediction.FlowVelocity, ModelTimeMaps.Path(new TestFlowPath()))),
+        _ => ("ve", StepSchedules.Karras(15, 0.02, 40), new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding())),
+    };
+
+    [Theory]
+    [MemberData(nameof(SamplerIndices))]
+    public void ToleranceZeroReproducesTheSequentialRunOnEveryPath(int k)
+    {
+        var sampler = Samplers()[k];
+        for (int p = 0; p < 3; p++)
+        {
+            var (name, schedule, model) = Problem(p);
+            using var x0 = Normals(4, 4, 29);
+            for (int i = 0; i < x0.Length; i++) x0.Span[i] *= schedule[0].Sigma;
+            var expected = x0.Clone();
+            Exception? sequentialError = null;
+            try { SamplingLoop.Run(model, expected, schedule, sampler, new PhiloxNoise(5)); }
+            catch (Exception e) { sequentialError = e; }
+            var x = x0.Clone();
+            if (sequentialError is not null)
+            {
+                // A sampler that refuses a path refuses it in parallel too, with the same exception.
+                var e = Record.Exception(() => ParallelSampling.Run(model, x, schedule, sampler, new PhiloxNoise(5), new ParallelSamplingOptions<double> { Window = 6 }));
+                Assert.True(e is not null && e.GetType() == sequentialError.GetType(), $"{sampler.Name} on {name}: sequential threw {sequentialError.GetType().Name}, parallel {e?.GetType().Name ?? "nothing"}");
+                continue;
+            }
+            var r = ParallelSampling.Run(model, x, schedule, sampler, new PhiloxNoise(5), new ParallelSamplingOptions<double> { Window = 6 });
+            Assert.True(MaxAbsDiff(expected, x) <= 1e-12 * Math.Max(1, schedule[0].Sigma), $"{sampler.Name} on {name}: differs by {MaxAbsDiff(expected, x)}");
+            Assert.True(r.Statistics.Converged);
+        }
+    }
+
     [Fact]
     public void ToleranceZeroIsBitIdenticalOnAVpScheduleWithAWideWindow()
     {
