@@ -164,6 +164,25 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         StepIndex = 0;
     }
 
+    /// <summary>
+    /// Makes this state a copy of <paramref name="other"/> at the same point of a run: the sample, the model-output, scratch, history and
+    /// denoised buffers (allocating those this state lacks) and the history marker. Used by the parallel-in-time driver to restart a sweep
+    /// from the last converged step. Both states must belong to runs of the same shape.
+    /// </summary>
+    internal void CopyFrom(SamplerState<T> other)
+    {
+        other.X.CopyTo(X);
+        other.ModelOutput.CopyTo(ModelOutput);
+        other.SecondOutput.CopyTo(SecondOutput);
+        for (int k = 0; k < ScratchCount; k++)
+            if (other._scratch[k] is { } s) s.CopyTo(Scratch(k));
+        for (int k = 0; k < HistoryCount; k++)
+            if (other._history[k] is { } h) h.CopyTo(History(k));
+        if (other._denoised is { } d) d.CopyTo(Denoised);
+        LastHistoryStep = other.LastHistoryStep;
+        StepIndex = other.StepIndex;
+    }
+
     /// <summary>Scratch tensor <paramref name="k"/> (0..3), allocated on first use.</summary>
     public BatchTensor<T> Scratch(int k) => _scratch[k] ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
 
