@@ -179,7 +179,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int k = 0; k < HistoryCount; k++)
             if (other._history[k] is { } h) h.CopyTo(History(k));
         if (other._denoised is { } d) d.CopyTo(Denoised);
-        LastHistoryStep = other.LastHistoryStep;
+        HistoryTag = other.HistoryTag;
         StepIndex = other.StepIndex;
     }
 
