@@ -158,7 +158,7 @@ public static class TokenDecoder
                 foreach (int t in best!)
                 {
                     int pos = _seq.Count;
-                    _iterations.Add(windowRow >= 0 && pos - n < _entered.Count ? _round - _entered[pos - n] + 1 : 1);
+                    _iterations.Add(windowed && pos - n < _entered.Count ? _round - _entered[pos - n] + 1 : 1);
                     _seq.Add(t);
                     accepted++;
                     if (t == _o.EndToken) { stop = StopReason.EndToken; break; }
