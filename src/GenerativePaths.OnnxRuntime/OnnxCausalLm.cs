@@ -16,7 +16,7 @@ namespace GenerativePaths.OnnxRuntime;
 /// makes right padding harmless. The card's <c>context</c>, when given, is <see cref="ContextLength"/>: longer rows are refused
 /// with <see cref="ArgumentException"/>.</para>
 /// <para>Data movement: tokens are widened into a pinned staging buffer and the logits come back through a pinned buffer bound as
-/// the output (IO binding, one binding per (rows, stride) shape, at most 64 kept), then copied into the caller's span; after the
+/// the output (IO binding, one binding per (rows, stride) shape, at most 1024 kept), then copied into the caller's span; after the
 /// first call of a given shape a call allocates nothing on the managed heap.</para>
 /// <para>Exactness: ONNX Runtime may sum in a different order for a different batch shape, so logits can differ in the last bits
 /// between a greedy single-row call and a batched parallel round; a parallel decoder's tokens equal greedy's unless two logits of
@@ -26,7 +26,7 @@ namespace GenerativePaths.OnnxRuntime;
 /// </remarks>
 public sealed class OnnxCausalLm : ICausalTokenModel, IDisposable
 {
-    private const int MaxBindings = 64;
+    private const int MaxBindings = 1024;
     private readonly InferenceSession _session;
     private readonly bool _ownsSession;
     private readonly RunOptions _runOptions = new();

@@ -1,6 +1,7 @@
 namespace GenerativePaths.Decoding;
 
 /// <summary>The decoding algorithm: how the per-round guess (the draft) is made. Every method returns greedy decoding's tokens.</summary>
+/// <remarks>Thread safety: a value.</remarks>
 public enum DecodingMethod
 {
     /// <summary>One token per model call: <c>x_{n+1} = argmax p(. | x_1..x_n)</c>. The baseline and the oracle.</summary>
@@ -70,6 +71,7 @@ public sealed record DecodingOptions
 }
 
 /// <summary>Why a decoding run stopped.</summary>
+/// <remarks>Thread safety: a value.</remarks>
 public enum StopReason
 {
     /// <summary><see cref="DecodingOptions.MaxNewTokens"/> tokens were generated.</summary>

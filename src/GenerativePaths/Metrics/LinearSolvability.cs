@@ -3,6 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace GenerativePaths.Metrics;
 
 /// <summary>How many solutions a linear system <c>A x = b</c> has (see <see cref="LinearSolvability"/>).</summary>
+/// <remarks>Thread safety: a value.</remarks>
 public enum SolutionKind
 {
     /// <summary>Consistent with full column rank: exactly one solution.</summary>

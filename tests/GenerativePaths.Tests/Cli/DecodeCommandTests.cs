@@ -54,6 +54,29 @@ public sealed class DecodeCommandTests
         Directory.Delete(dir, true);
     }
 
+    /// <summary>A causal LM trained elsewhere, described only by a card in another folder (its vocabulary beside the card under
+    /// another name): <c>gpaths decode --card</c> gives greedy's text, in fewer rounds with the prompt pool.</summary>
+    [Fact]
+    public void AModelDescribedOnlyByACardElsewhereDecodesLikeGreedy()
+    {
+        string dir = CliHarness.TempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "cards"));
+        string model = Path.Combine(dir, "foreign-lm.onnx");
+        File.Copy(Model, model);
+        File.Copy(CliHarness.ModelPath(ShippedCharLmTests.Name + ".vocab.json"), Path.Combine(dir, "cards", "chars.json"));
+        string card = Path.Combine(dir, "cards", "lm.json");
+        File.WriteAllText(card, """{"format": "gpaths-model/1", "kind": "causal_lm", "inputs": {"tokens": "idx"}, "output": "logits", "vocabulary": "chars.json", "context": 64}""");
+        const string prompt = "GNU GENERAL PUBLIC LICENSE\n GNU GENERAL PUBLIC ";
+        int tokens = 64 - prompt.Length;
+        string stats = Path.Combine(dir, "s.json");
+        var (code, output, err) = CliHarness.Run("decode", "--model", model, "--card", card, "--prompt", prompt, "--tokens", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--method", "lookahead", "--prompt-pool", "--stats", stats);
+        Assert.True(code == 0, err);
+        Assert.Equal(GreedyText(prompt, tokens) + Environment.NewLine, output);
+        Assert.True(JsonNode.Parse(File.ReadAllText(stats))!["rounds"]!.GetValue<int>() < tokens);
+        Directory.Delete(dir, true);
+    }
+
     [Fact]
     public void StopsAtTheEndCharacter()
     {
