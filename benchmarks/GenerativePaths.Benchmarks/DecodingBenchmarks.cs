@@ -31,7 +31,7 @@ public class DecodingBenchmarks
         "the terms and conditions",
     ];
 
-    [Params("greedy", "jacobi-W5", "lookahead-W5-N3-G5", "prompt-lookup-G5", "lookahead-W15-N5-G15+prompt", "corpus-G5", "lookahead+prompt+corpus")]
+    [Params("greedy", "jacobi-W5", "lookahead-W5-N3-G5", "prompt-lookup-G1", "prompt-lookup-G5", "lookahead-W15-N5-G15+prompt", "corpus-G1", "corpus-G5", "lookahead+prompt+corpus")]
     public string Config { get; set; } = "greedy";
 
     private OnnxCausalLm _lm = null!;
@@ -63,8 +63,10 @@ public class DecodingBenchmarks
         "greedy" => new DecodingOptions(),
         "jacobi-W5" => new DecodingOptions { Method = DecodingMethod.Jacobi, Window = 5 },
         "lookahead-W5-N3-G5" => new DecodingOptions { Method = DecodingMethod.Lookahead, Window = 5, NgramSize = 3, Guesses = 5 },
+        "prompt-lookup-G1" => new DecodingOptions { PromptPool = true, Guesses = 1 },
         "prompt-lookup-G5" => new DecodingOptions { PromptPool = true, Guesses = 5 },
         "lookahead-W15-N5-G15+prompt" => new DecodingOptions { Method = DecodingMethod.Lookahead, Window = 15, NgramSize = 5, Guesses = 15, PromptPool = true },
+        "corpus-G1" => corpus is null ? new DecodingOptions { PromptPool = true, Guesses = 1 } : new DecodingOptions { Corpus = corpus, Guesses = 1 },
         "corpus-G5" => corpus is null ? new DecodingOptions { PromptPool = true } : new DecodingOptions { Corpus = corpus, Guesses = 5 },
         "lookahead+prompt+corpus" => new DecodingOptions { Method = DecodingMethod.Lookahead, Window = 5, NgramSize = 3, Guesses = 8, PromptPool = true, Corpus = corpus },
         _ => throw new ArgumentException(config),
