@@ -264,10 +264,11 @@ public static class TokenDecoder
 
         private void EnsureBuffers(int rows, int stride)
         {
-            if (_tokens.Length < rows * stride) _tokens = new int[rows * stride];
+            // Grow geometrically: greedy's rows grow by one token a round.
+            if (_tokens.Length < rows * stride) _tokens = new int[Math.Max(rows * stride, 2 * _tokens.Length)];
             long need = (long)rows * stride * _vocab;
             if (need > Array.MaxLength) throw new ArgumentException($"A round of {rows} rows of {stride} tokens needs {need} logits, more than an array holds; use fewer guesses or a shorter window.");
-            if (_logits.Length < need) _logits = new float[need];
+            if (_logits.Length < need) _logits = new float[Math.Min(Array.MaxLength, Math.Max(need, 2L * _logits.Length))];
         }
 
         private int Argmax(ReadOnlySpan<float> logits, int row, int stride, int position)

@@ -139,6 +139,19 @@ public sealed class ShippedCharLmTests
     }
 
     [Fact]
+    public void EvaluateAllocatesNothingAfterTheFirstCallOfAShape()
+    {
+        using var lm = Load();
+        var tokens = new int[3 * 40];
+        var logits = new float[3 * 40 * lm.VocabularySize];
+        int[] lengths = [40, 31, 12];
+        for (int i = 0; i < 3; i++) lm.Evaluate(tokens, lengths, 40, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) lm.Evaluate(tokens, lengths, 40, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void RowsBeyondTheContextAreRefused()
     {
         using var lm = Load();
