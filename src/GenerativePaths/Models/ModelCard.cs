@@ -139,8 +139,14 @@ public sealed class ModelCard
     /// <summary><c>"image"</c>, or null.</summary>
     public ModelCardImage? Image { get; private set; }
 
-    /// <summary><c>"vocabulary"</c> (token models), or null.</summary>
-    public int? Vocabulary { get; private set; }
+    /// <summary><c>"vocabulary"</c> (token models): the vocabulary file as the card names it, a path relative to the card's directory
+    /// (or absolute) of a JSON file <c>{"vocab": [token strings]}</c> in which index <c>i</c> is token <c>i</c>; null for other kinds.</summary>
+    public string? Vocabulary { get; private set; }
+
+    /// <summary>The vocabulary file resolved against <see cref="BaseDirectory"/> (as given when the path is absolute or the card has no
+    /// directory); null for other kinds. Whether the file exists is checked by the adapter that loads it.</summary>
+    public string? VocabularyPath => Vocabulary is null ? null
+        : System.IO.Path.IsPathRooted(Vocabulary) || BaseDirectory is null ? Vocabulary : System.IO.Path.Combine(BaseDirectory, Vocabulary);
 
     /// <summary><c>"context"</c> (token models): the longest token sequence, or null.</summary>
     public int? Context { get; private set; }
@@ -202,7 +208,12 @@ public sealed class ModelCard
         {
             case ModelCardKind.CausalLm:
                 TokensInput = RequireInput("tokens");
-                Vocabulary = OptionalInt(Raw, "vocabulary", "vocabulary", 1) ?? throw Error("vocabulary", "missing (the number of tokens)");
+                Vocabulary = Raw["vocabulary"] switch
+                {
+                    null => throw Error("vocabulary", "missing (the file name, relative to the card, of a {\"vocab\": [token strings]} file)"),
+                    JsonValue v when v.TryGetValue(out string? file) && !string.IsNullOrWhiteSpace(file) => file,
+                    var other => throw Error("vocabulary", $"'{other.ToJsonString()}' is not a file name; give the path, relative to the card, of a {{\"vocab\": [token strings]}} file"),
+                };
                 Context = OptionalInt(Raw, "context", "context", 1);
                 return;
             case ModelCardKind.Classifier:

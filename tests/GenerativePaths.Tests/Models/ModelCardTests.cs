@@ -159,11 +159,41 @@ public class ModelCardTests
         Assert.Equal(10, c.Classes);
         Assert.Equal(64, c.SampleLength);
         Assert.Throws<InvalidOperationException>(() => c.Prediction);
-        var lm = ModelCard.Parse("""{"format": "gpaths-model/1", "kind": "causal_lm", "inputs": {"tokens": "ids"}, "output": "logits", "vocabulary": 257, "context": 128}""");
+        const string Lm = """{"format": "gpaths-model/1", "kind": "causal_lm", "inputs": {"tokens": "ids"}, "output": "logits", "vocabulary": "lm.vocab.json", "context": 128}""";
+        var lm = ModelCard.Parse(Lm);
+        Assert.Equal(ModelCardKind.CausalLm, lm.Kind);
         Assert.Equal("ids", lm.TokensInput);
-        Assert.Equal(257, lm.Vocabulary);
+        Assert.Equal("lm.vocab.json", lm.Vocabulary);
+        Assert.Equal("lm.vocab.json", lm.VocabularyPath);
         Assert.Equal(128, lm.Context);
-        Assert.Equal("vocabulary", Assert.Throws<ModelCardException>(() => ModelCard.Parse("""{"format": "gpaths-model/1", "kind": "causal_lm", "inputs": {"tokens": "ids"}, "output": "logits"}""")).Key);
+        var based = ModelCard.Parse(Lm, baseDirectory: Path.Combine(Path.GetTempPath(), "cards"));
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "cards", "lm.vocab.json"), based.VocabularyPath);
+        var rooted = ModelCard.Parse(Lm.Replace("\"lm.vocab.json\"", "\"/data/v.json\""), baseDirectory: "/elsewhere");
+        Assert.Equal("/data/v.json", rooted.VocabularyPath);
+        Assert.Null(c.Vocabulary);
+        Assert.Null(c.VocabularyPath);
+        Assert.Throws<InvalidOperationException>(() => lm.Path);
+    }
+
+    [Theory]
+    [InlineData("", "missing")]
+    [InlineData(", \"vocabulary\": 257", "'257' is not a file name")]
+    [InlineData(", \"vocabulary\": \"\"", "is not a file name")]
+    [InlineData(", \"vocabulary\": [\"a\"]", "is not a file name")]
+    public void TokenCardVocabularyErrorsNameTheKey(string vocabulary, string message)
+    {
+        var e = Assert.Throws<ModelCardException>(() => ModelCard.Parse(
+            "{\"format\": \"gpaths-model/1\", \"kind\": \"causal_lm\", \"inputs\": {\"tokens\": \"ids\"}, \"output\": \"logits\"" + vocabulary + "}", sourceName: "lm.onnx.json"));
+        Assert.Equal("vocabulary", e.Key);
+        Assert.Contains(message, e.Message);
+        Assert.StartsWith("card 'lm.onnx.json': \"vocabulary\"", e.Message);
+    }
+
+    [Fact]
+    public void TokenCardWithoutTheTokensInputOrWithABadContextNamesTheKey()
+    {
+        Assert.Equal("inputs.tokens", Assert.Throws<ModelCardException>(() => ModelCard.Parse("""{"format": "gpaths-model/1", "kind": "causal_lm", "inputs": {"x": "ids"}, "output": "logits", "vocabulary": "v.json"}""")).Key);
+        Assert.Equal("context", Assert.Throws<ModelCardException>(() => ModelCard.Parse("""{"format": "gpaths-model/1", "kind": "causal_lm", "inputs": {"tokens": "ids"}, "output": "logits", "vocabulary": "v.json", "context": 0}""")).Key);
     }
 
     public static TheoryData<string> AllPaths => new()
