@@ -36,32 +36,17 @@ internal static class DiffusersReference
             || !setTimesteps.TryGetProperty("num_inference_steps", out var stepsElement) || !stepsElement.TryGetInt32(out int steps))
             throw new CommandLineException($"{name}: the case has no integer set_timesteps.num_inference_steps.");
         if (steps < 1) throw new CommandLineException($"{name}: set_timesteps.num_inference_steps must be at least 1 (got {steps}).");
-        var kwargs = root.TryGetProperty("step_kwargs", out var k) ? k : default;
-        double Arg(string key, double fallback) => kwargs.ValueKind == JsonValueKind.Object && kwargs.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
-
-        Sampler? sampler = config.Sampler switch
+        DiffusersStepArguments arguments;
+        try
         {
-            SamplerKind.Ddim => new DdimSampler(Arg("eta", 0), alwaysDrawNoise: true),
-            SamplerKind.Ddpm => config.VarianceType switch
-            {
-                DdpmVarianceType.FixedSmall => new DdpmSampler(DdpmVariance.FixedSmall),
-                DdpmVarianceType.FixedLarge => new DdpmSampler(DdpmVariance.FixedLarge),
-                _ => null,
-            },
-            SamplerKind.Euler => new EulerSampler(Arg("s_churn", 0), Arg("s_tmin", 0), Arg("s_tmax", double.PositiveInfinity), Arg("s_noise", 1)),
-            SamplerKind.EulerAncestral => new EulerAncestralSampler(alwaysDrawNoise: true),
-            SamplerKind.Heun => new HeunSampler(),
-            SamplerKind.DpmSolverMultistep when config.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && config.SolverOrder == 2 && config.SolverType is SolverType.Midpoint or SolverType.Heun
-                => new DpmSolverPlusPlus2MSampler(config.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint, config.LowerOrderFinal),
-            SamplerKind.FlowMatchEuler => new FlowMatchEulerSampler(config.StochasticSampling, alwaysDrawNoise: true),
-            SamplerKind.Lms => new LmsSampler((int)Arg("order", 4)),
-            SamplerKind.KDpm2 => new Dpm2Sampler(),
-            SamplerKind.UniPc when config.PredictX0 && config.SolverOrder is >= 1 and <= 3 && config.SolverType is SolverType.Bh1 or SolverType.Bh2
-                => new UniPcSampler(config.SolverOrder, config.SolverType == SolverType.Bh1 ? UniPcVariant.Bh1 : UniPcVariant.Bh2, config.LowerOrderFinal, config.DisableCorrector),
-            _ => null,
-        };
-        if (sampler is null)
-            return ReferenceOutcome.NotSupported($"the diffusers scheduler {config.ClassName} ({Describe(config)}) has no sampler in the library yet.");
+            arguments = DiffusersStepArguments.FromJson(root.TryGetProperty("step_kwargs", out var k) ? k : default);
+        }
+        catch (DiffusersConfigException e)
+        {
+            throw new CommandLineException($"{name}: {e.Message}");
+        }
+        if (!config.TryCreateSampler(arguments, out var sampler, out string? why))
+            return ReferenceOutcome.NotSupported($"the diffusers scheduler {config.ClassName} ({why}) has no sampler in the library yet.");
 
         var schedule = Deduplicate(config.CreateSchedule(steps));
         var mixture = SamplerReferenceRun.Mixture(root);
@@ -91,16 +76,6 @@ internal static class DiffusersReference
         Func<int, int>? peerIndex = config.Sampler == SamplerKind.Heun ? i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i : null;
         return SamplerReferenceRun.Outcome(name, root, run, "model_call_timesteps", "trajectory", $"diffusers {config.ClassName} via {sampler.Name} ({schedule.StepCount} steps)", peerIndex);
     }
-
-    private static string Describe(DiffusersSchedulerConfig c) => c.Sampler switch
-    {
-        SamplerKind.Lms => "LMS",
-        SamplerKind.UniPc => $"UniPC order {c.SolverOrder} {c.SolverType}{(c.PredictX0 ? "" : " with noise prediction (predict_x0 = false)")}",
-        SamplerKind.KDpm2 => "KDPM2",
-        SamplerKind.Ddpm => $"DDPM variance {c.VarianceType}",
-        SamplerKind.DpmSolverMultistep => $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}",
-        _ => c.Sampler.ToString(),
-    };
 
     /// <summary>diffusers' Heun lists every interior point twice (one model call each); the sampler visits each point once.</summary>
     private static StepSchedule Deduplicate(StepSchedule s)

@@ -1,0 +1,110 @@
+using GenerativePaths.Samplers;
+using GenerativePaths.Schedules;
+
+namespace GenerativePaths.Configs;
+
+/// <summary>
+/// The multistep solvers on integer timesteps in the path's own coordinates: <c>DPMSolverMultistepScheduler</c> and
+/// <c>UniPCMultistepScheduler</c> (scheduling_dpmsolver_multistep.py, scheduling_unipc_multistep.py, <c>set_timesteps</c>): the
+/// timesteps of <c>linspace(0, T - 1 - clipped, N + 1)</c> without the last, or a Karras/exponential plan whose timesteps are
+/// rounded (DPM-Solver) or truncated (UniPC exponential), ending at sigma 0 or at the smallest training sigma.
+/// </summary>
+internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
+{
+    public static DiffusersMultistepFamily Instance { get; } = new();
+
+    public override IReadOnlyDictionary<string, (SamplerKind Sampler, SampleCoordinates Coordinates)> Classes { get; } =
+        new Dictionary<string, (SamplerKind, SampleCoordinates)>
+        {
+            ["DPMSolverMultistepScheduler"] = (SamplerKind.DpmSolverMultistep, SampleCoordinates.Path),
+            ["UniPCMultistepScheduler"] = (SamplerKind.UniPc, SampleCoordinates.Path),
+        };
+
+    public override bool ReplacesZeroTerminal(SamplerKind kind) => true;
+
+    public override void CheckPrediction(DiffusersSchedulerConfig c, string value)
+    {
+        if (value == "flow_prediction")
+            throw c.Unsupported("prediction_type", value, "flow prediction needs use_flow_sigmas, which is not supported");
+    }
+
+    public override bool VarianceTypeMeansLearnedChannels(SamplerKind kind) => kind == SamplerKind.DpmSolverMultistep;
+
+    public override string DefaultSolverType(SamplerKind kind) => kind == SamplerKind.UniPc ? "bh2" : "midpoint";
+
+    // diffusers maps the other family's names: DPM-Solver turns logrho/bh1/bh2 into midpoint; UniPC turns midpoint/heun/logrho into bh2.
+    public override SolverType MapSolverType(SamplerKind kind, SolverType value)
+        => kind == SamplerKind.UniPc
+            ? value is SolverType.Midpoint or SolverType.Heun ? SolverType.Bh2 : value
+            : value is SolverType.Bh1 or SolverType.Bh2 ? SolverType.Midpoint : value;
+
+    public override void ReadFields(DiffusersSchedulerConfig c)
+    {
+        if (c.UseExponentialSigmas && c.Sampler == SamplerKind.DpmSolverMultistep)
+            throw c.Unsupported("use_exponential_sigmas", "true", $"exponential sigmas are not supported for {c.ClassName}");
+    }
+
+    public override StepSchedule CreateSchedule(DiffusersSchedulerConfig c, int steps, double? mu)
+    {
+        int T = c.NumTrainTimesteps;
+        int lastTimestep = T;
+        if (c.Sampler == SamplerKind.DpmSolverMultistep && double.IsFinite(c.LambdaMinClipped))
+        {
+            // searchsorted(flip(lambda_t), lambda_min_clipped): how many timesteps have lambda below the clip.
+            int clipped = 0;
+            for (int t = 0; t < T; t++)
+            {
+                double a = (float)c.AlphasCumprod[t];
+                double lambda = 0.5 * Math.Log(a) - 0.5 * Math.Log(1 - a);
+                if (lambda < c.LambdaMinClipped) clipped++;
+            }
+            lastTimestep = T - clipped;
+            if (lastTimestep < 2)
+                throw c.Invalid("lambda_min_clipped", c.LambdaMinClipped, $"clips {clipped} of the {T} training timesteps, leaving fewer than 2");
+        }
+        var tables = c.Tables;
+        double[] ts, sig;
+        if (c.UseKarrasSigmas)
+        {
+            sig = DiffusersSchedulerConfig.KarrasNoPin(steps, tables.Sigmas[0], tables.Sigmas[^1], c.KarrasRho);
+            ts = sig.Select(s => Math.Round(tables.SigmaToT(s))).ToArray();
+        }
+        else if (c.UseExponentialSigmas)
+        {
+            // UniPC: log-uniform over the whole table; its timesteps are truncated to integers (astype int64), not rounded.
+            sig = DiffusersSchedulerConfig.ExponentialNoPin(steps, tables.Sigmas[0], tables.Sigmas[^1]);
+            ts = sig.Select(s => Math.Truncate(tables.SigmaToT(s))).ToArray();
+        }
+        else
+        {
+            ts = DiscreteTimesteps.IntegerDropLast(T, steps, c.TimestepSpacing, c.StepsOffset, lastTimestep);
+            sig = ts.Select(tables.Interp).ToArray();
+        }
+        double last = c.FinalSigmasType == FinalSigmasType.Zero ? 0.0
+            : c.Sampler == SamplerKind.UniPc && (c.UseKarrasSigmas || c.UseExponentialSigmas) ? sig[^1]
+            : Math.Sqrt((1 - c.AlphasCumprod[0]) / c.AlphasCumprod[0]);
+        return c.VeSchedule(sig, ts, last);
+    }
+
+    public override StepSchedule CreateScheduleFromTimesteps(DiffusersSchedulerConfig c, IReadOnlyList<double> timesteps)
+        => DiffusersEulerFamily.FromTimesteps(c, timesteps, fractional: false);
+
+    public override StepSchedule CreateScheduleFromSigmas(DiffusersSchedulerConfig c, IReadOnlyList<double> sigmas, double? mu)
+        => DiffusersEulerFamily.FromSigmas(c, sigmas, round: true);
+
+    public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
+    {
+        why = null;
+        if (c.Sampler == SamplerKind.UniPc)
+        {
+            if (c.PredictX0)
+                return new UniPcSampler(c.SolverOrder, c.SolverType == SolverType.Bh1 ? UniPcVariant.Bh1 : UniPcVariant.Bh2, c.LowerOrderFinal, c.DisableCorrector);
+            why = $"UniPC order {c.SolverOrder} {c.SolverType} with noise prediction (predict_x0 = false)";
+            return null;
+        }
+        if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 2 && c.SolverType is SolverType.Midpoint or SolverType.Heun)
+            return new DpmSolverPlusPlus2MSampler(c.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint, c.LowerOrderFinal);
+        why = $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}";
+        return null;
+    }
+}
