@@ -73,7 +73,13 @@ internal static class DiffusersReference
         var run = SamplerReferenceRun.Run(model, start, schedule, sampler, new ReplayNoise(SamplerReferenceRun.Tape(root)),
             trajectoryBeforeEachStep: false, i => ve ? 1.0 / schedule[i].Alpha : 1.0, velocityPath);
         // diffusers' Heun records the predictor and the corrector of each step; our states are the corrector's (and the final Euler step).
-        Func<int, int>? peerIndex = config.Sampler == SamplerKind.Heun ? i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i : null;
+        // PNDM's PLMS records the warm-up's predicted point as well: our states are its later entries.
+        Func<int, int>? peerIndex = config.Sampler switch
+        {
+            SamplerKind.Heun => i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i,
+            SamplerKind.Pndm => i => i + 1,
+            _ => null,
+        };
         return SamplerReferenceRun.Outcome(name, root, run, "model_call_timesteps", "trajectory", $"diffusers {config.ClassName} via {sampler.Name} ({schedule.StepCount} steps)", peerIndex);
     }
 

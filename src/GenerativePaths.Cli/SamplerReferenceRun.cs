@@ -68,9 +68,10 @@ internal static class SamplerReferenceRun
     /// <summary>Compares with the peer; <paramref name="peerIndexOf"/> maps our trajectory entry to the peer's when the peer records more states (Heun's half steps).</summary>
     public static ReferenceOutcome Outcome(string name, JsonElement root, SamplerRunResult run, string callTimesField, string trajectoryField, string samplerDescription, Func<int, int>? peerIndexOf = null)
     {
-        if (root.GetProperty("x_final").EnumerateArray().Any(r => r.ValueKind != JsonValueKind.Array || r.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number)))
-            return new ReferenceOutcome("{}", double.NaN, [$"{name}: the peer's x_final holds null (its NaN)"],
-                "the peer's x_final is null (NaN); comparing with the peer's finite trajectory before its last step is not implemented yet");
+        static bool AllNumbers(JsonElement m) => m.ValueKind == JsonValueKind.Array
+            && m.EnumerateArray().All(r => r.ValueKind == JsonValueKind.Array && r.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number));
+        if (!AllNumbers(root.GetProperty("x_final")))
+            return PeerNotFinite(name, root, run, trajectoryField, samplerDescription, peerIndexOf);
         var expected = Matrix(root.GetProperty("x_final"));
         double diff = MaxAbs(expected, run.Final);
         var report = new List<string> { $"{name}: {samplerDescription}, {run.Nfe} model evaluations, {run.NoiseUsed} of {run.NoiseRecorded} recorded noise tensors used" };
@@ -92,6 +93,37 @@ internal static class SamplerReferenceRun
             report.Add($"  trajectory: {run.Trajectory.Count} states (peer {peer.Count}), max abs difference {worst:E3}");
         }
         return new ReferenceOutcome(Json(name, run), diff, report);
+    }
+
+    /// <summary>
+    /// A case whose peer produced NaN (its <c>x_final</c> holds null): the library's result must be finite, and its trajectory is
+    /// compared with the peer's up to the peer's last finite entry; the difference reported is the largest there.
+    /// </summary>
+    private static ReferenceOutcome PeerNotFinite(string name, JsonElement root, SamplerRunResult run, string trajectoryField, string samplerDescription, Func<int, int>? peerIndexOf)
+    {
+        var report = new List<string> { $"{name}: {samplerDescription}, {run.Nfe} model evaluations; the peer's x_final is null (NaN)" };
+        bool finite = run.Final.All(r => r.All(double.IsFinite));
+        if (!root.TryGetProperty(trajectoryField, out var tr) || tr.ValueKind != JsonValueKind.Array)
+            return new ReferenceOutcome(Json(name, run), double.NaN, report, "the peer's x_final is null and the case lists no trajectory to compare with");
+        var entries = tr.EnumerateArray().ToList();
+        var peer = new List<double[][]>();
+        foreach (var e in entries)
+        {
+            bool ok = e.ValueKind == JsonValueKind.Array && e.EnumerateArray().All(r => r.ValueKind == JsonValueKind.Array && r.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number));
+            if (!ok) break;
+            peer.Add(Matrix(e));
+        }
+        double worst = 0;
+        for (int i = 0; i < run.Trajectory.Count; i++)
+        {
+            int j = peerIndexOf is null ? i : peerIndexOf(i);
+            if (j < 0 || j >= peer.Count) continue;
+            worst = Math.Max(worst, MaxAbs(peer[j], run.Trajectory[i]));
+        }
+        if (run.NoiseUsed != run.NoiseRecorded) worst = double.NaN;
+        report.Add($"  trajectory: {peer.Count} finite peer states of {entries.Count} compared, max abs difference {worst:E3}");
+        report.Add($"  the library's x_final is {(finite ? "finite" : "NOT finite")}");
+        return new ReferenceOutcome(Json(name, run), finite ? worst : double.NaN, report);
     }
 
     public static double MaxAbs(double[][] a, double[][] b)

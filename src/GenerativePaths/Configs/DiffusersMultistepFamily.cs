@@ -18,6 +18,8 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
         {
             ["DPMSolverMultistepScheduler"] = (SamplerKind.DpmSolverMultistep, SampleCoordinates.Path),
             ["UniPCMultistepScheduler"] = (SamplerKind.UniPc, SampleCoordinates.Path),
+            ["DEISMultistepScheduler"] = (SamplerKind.Deis, SampleCoordinates.Path),
+            ["DPMSolverSinglestepScheduler"] = (SamplerKind.DpmSolverSinglestep, SampleCoordinates.Path),
         };
 
     public override bool ReplacesZeroTerminal(SamplerKind kind) => true;
@@ -28,19 +30,36 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             throw c.Unsupported("prediction_type", value, "flow prediction needs use_flow_sigmas, which is not supported");
     }
 
-    public override bool VarianceTypeMeansLearnedChannels(SamplerKind kind) => kind == SamplerKind.DpmSolverMultistep;
+    public override bool VarianceTypeMeansLearnedChannels(SamplerKind kind) => kind is SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverSinglestep;
 
-    public override string DefaultSolverType(SamplerKind kind) => kind == SamplerKind.UniPc ? "bh2" : "midpoint";
+    // DPM-Solver single-step defaults to lower_order_final = false (and turns it on for a final sigma of 0, see CreateSampler).
+    public override bool DefaultLowerOrderFinal(SamplerKind kind) => kind != SamplerKind.DpmSolverSinglestep;
 
-    // diffusers maps the other family's names: DPM-Solver turns logrho/bh1/bh2 into midpoint; UniPC turns midpoint/heun/logrho into bh2.
-    public override SolverType MapSolverType(SamplerKind kind, SolverType value)
-        => kind == SamplerKind.UniPc
-            ? value is SolverType.Midpoint or SolverType.Heun ? SolverType.Bh2 : value
-            : value is SolverType.Bh1 or SolverType.Bh2 ? SolverType.Midpoint : value;
+    public override string DefaultSolverType(SamplerKind kind) => kind switch
+    {
+        SamplerKind.UniPc => "bh2",
+        SamplerKind.Deis => "logrho",
+        _ => "midpoint",
+    };
+
+    // diffusers maps the other family's names: DPM-Solver turns logrho/bh1/bh2 into midpoint; UniPC turns midpoint/heun/logrho
+    // into bh2; DEIS turns every name into logrho.
+    public override SolverType MapSolverType(SamplerKind kind, SolverType value) => kind switch
+    {
+        SamplerKind.UniPc => value is SolverType.Midpoint or SolverType.Heun or SolverType.LogRho ? SolverType.Bh2 : value,
+        SamplerKind.Deis => SolverType.LogRho,
+        _ => value is SolverType.Bh1 or SolverType.Bh2 or SolverType.LogRho ? SolverType.Midpoint : value,
+    };
+
+    // DEIS has no final_sigmas_type: its plan always ends at the smallest training sigma (or repeats the last Karras sigma).
+    private static bool EndsAtSigmaMin(SamplerKind kind) => kind is SamplerKind.Deis;
 
     public override void ReadFields(DiffusersSchedulerConfig c)
     {
-        if (c.UseExponentialSigmas && c.Sampler == SamplerKind.DpmSolverMultistep)
+        if (EndsAtSigmaMin(c.Sampler)) c.FinalSigmasType = FinalSigmasType.SigmaMin;
+        if (c.Sampler == SamplerKind.Deis && c.AlgorithmType != DpmAlgorithmType.Deis)
+            throw c.Unsupported("algorithm_type", c.AlgorithmType.ToString(), "DEISMultistepScheduler implements only algorithm_type deis");
+        if (c.UseExponentialSigmas && c.Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverSinglestep)
             throw c.Unsupported("use_exponential_sigmas", "true", $"exponential sigmas are not supported for {c.ClassName}");
     }
 
@@ -48,7 +67,7 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
     {
         int T = c.NumTrainTimesteps;
         int lastTimestep = T;
-        if (c.Sampler == SamplerKind.DpmSolverMultistep && double.IsFinite(c.LambdaMinClipped))
+        if (c.Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverSinglestep && double.IsFinite(c.LambdaMinClipped))
         {
             // searchsorted(flip(lambda_t), lambda_min_clipped): how many timesteps have lambda below the clip.
             int clipped = 0;
@@ -81,7 +100,7 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             sig = ts.Select(tables.Interp).ToArray();
         }
         double last = c.FinalSigmasType == FinalSigmasType.Zero ? 0.0
-            : c.Sampler == SamplerKind.UniPc && (c.UseKarrasSigmas || c.UseExponentialSigmas) ? sig[^1]
+            : c.Sampler is SamplerKind.UniPc or SamplerKind.Deis && (c.UseKarrasSigmas || c.UseExponentialSigmas) ? sig[^1]
             : Math.Sqrt((1 - c.AlphasCumprod[0]) / c.AlphasCumprod[0]);
         return c.VeSchedule(sig, ts, last);
     }
@@ -102,8 +121,21 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             why = $"UniPC order {c.SolverOrder} {c.SolverType} with noise prediction (predict_x0 = false)";
             return null;
         }
-        if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 2 && c.SolverType is SolverType.Midpoint or SolverType.Heun)
-            return new DpmSolverPlusPlus2MSampler(c.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint, c.LowerOrderFinal);
+        if (c.Sampler == SamplerKind.Deis) return new DeisSampler(c.SolverOrder, c.LowerOrderFinal);
+        var second = c.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint;
+        if (c.Sampler == SamplerKind.DpmSolverSinglestep)
+        {
+            if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus)
+                return new DpmSolverPlusPlusSinglestepSampler(c.SolverOrder, second, c.LowerOrderFinal || c.FinalSigmasType == FinalSigmasType.Zero);
+            why = $"DPM-Solver single-step {c.AlgorithmType} order {c.SolverOrder}";
+            return null;
+        }
+        if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 2)
+            return new DpmSolverPlusPlus2MSampler(second, c.LowerOrderFinal);
+        if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 3)
+            return new DpmSolverPlusPlus3MSampler(second, c.LowerOrderFinal);
+        if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 1)
+            return new DdimSampler();
         why = $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}";
         return null;
     }

@@ -201,6 +201,9 @@ public sealed class DiffusersSchedulerConfig
     /// <summary>The Karras <c>rho</c> diffusers uses (always 7).</summary>
     public double KarrasRho => 7.0;
 
+    /// <summary>PNDM: <c>skip_prk_steps</c> (PLMS from the first step instead of the Runge–Kutta warm-up).</summary>
+    public bool SkipPrkSteps { get; internal set; }
+
     /// <summary>Flow matching: static <c>shift</c>.</summary>
     public double Shift { get; internal set; }
 
@@ -275,7 +278,7 @@ public sealed class DiffusersSchedulerConfig
         VarianceType = ReadVarianceType();
         SolverOrder = Int("solver_order", 2);
         if (SolverOrder < 1 || SolverOrder > 3) throw Unsupported("solver_order", SolverOrder.ToString(CultureInfo.InvariantCulture), "solver_order must be 1, 2 or 3");
-        LowerOrderFinal = Bool("lower_order_final", true);
+        LowerOrderFinal = Bool("lower_order_final", Family.DefaultLowerOrderFinal(Sampler));
         EulerAtFinal = Bool("euler_at_final", false);
         FinalSigmasType = ReadFinalSigmasType();
         AlgorithmType = ReadAlgorithmType();
@@ -384,13 +387,14 @@ public sealed class DiffusersSchedulerConfig
 
     private DpmAlgorithmType ReadAlgorithmType()
     {
-        string a = String("algorithm_type", "dpmsolver++");
+        string a = String("algorithm_type", Sampler == SamplerKind.Deis ? "deis" : "dpmsolver++");
         return a switch
         {
             "dpmsolver++" => DpmAlgorithmType.DpmSolverPlusPlus,
             "sde-dpmsolver++" => DpmAlgorithmType.SdeDpmSolverPlusPlus,
             "dpmsolver" => DpmAlgorithmType.DpmSolver,
             "sde-dpmsolver" => DpmAlgorithmType.SdeDpmSolver,
+            "deis" when Sampler == SamplerKind.Deis => DpmAlgorithmType.Deis,
             _ => throw Unsupported("algorithm_type", a, "use dpmsolver++, sde-dpmsolver++, dpmsolver or sde-dpmsolver"),
         };
     }
@@ -405,7 +409,8 @@ public sealed class DiffusersSchedulerConfig
             "heun" => SolverType.Heun,
             "bh1" => SolverType.Bh1,
             "bh2" => SolverType.Bh2,
-            _ => throw Unsupported("solver_type", s, "use midpoint, heun (DPM-Solver) or bh1, bh2 (UniPC)"),
+            "logrho" => SolverType.LogRho,
+            _ => throw Unsupported("solver_type", s, "use midpoint, heun (DPM-Solver), bh1, bh2 (UniPC) or logrho (DEIS)"),
         };
         return Family.MapSolverType(Sampler, t);
     }

@@ -20,6 +20,7 @@ internal abstract class DiffusersSchedulerFamily
         DiffusersEulerFamily.Instance,
         DiffusersMultistepFamily.Instance,
         DiffusersFlowFamily.Instance,
+        DiffusersPndmFamily.Instance,
     ];
 
     /// <summary>The family of <paramref name="className"/>, or null.</summary>
@@ -58,6 +59,9 @@ internal abstract class DiffusersSchedulerFamily
 
     /// <summary>Whether <c>variance_type</c> only says that the model output carries learned-variance channels (DPM-Solver).</summary>
     public virtual bool VarianceTypeMeansLearnedChannels(SamplerKind kind) => false;
+
+    /// <summary>The default <c>lower_order_final</c>.</summary>
+    public virtual bool DefaultLowerOrderFinal(SamplerKind kind) => true;
 
     /// <summary>The default <c>solver_type</c>.</summary>
     public virtual string DefaultSolverType(SamplerKind kind) => "midpoint";
