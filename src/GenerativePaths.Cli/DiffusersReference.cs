@@ -52,7 +52,14 @@ internal static class DiffusersReference
         var mixture = SamplerReferenceRun.Mixture(root);
         IGenerativeModel<double> model;
         NoisePath? velocityPath = null;
-        if (config.Prediction == Prediction.FlowVelocity)
+        if (config.EdmPreconditioned)
+        {
+            // The case's model is an edm_F network: the exact denoiser on x = x0 + sigma eps, expressed as F (the oracle),
+            // used through the library's preconditioning with the configuration's sigma_data.
+            var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Sample, t => NoiseLevel.VarianceExploding(EdmPreconditioning.SigmaFromNoiseInput(t)));
+            model = new EdmPreconditionedModel<double>(new EdmFNetwork(denoiser, config.SigmaData, config.EdmNegatedOutput), config.SigmaData, config.EdmNegatedOutput);
+        }
+        else if (config.Prediction == Prediction.FlowVelocity)
         {
             model = new GaussianMixtureModel<double>(mixture, Prediction.FlowVelocity, ModelTimeMaps.RectifiedFlow(config.NumTrainTimesteps));
             velocityPath = new RectifiedFlowPath(); // the model's velocity is d/dsigma of x = (1 - sigma) x0 + sigma eps
@@ -76,7 +83,7 @@ internal static class DiffusersReference
         // PNDM's PLMS records the warm-up's predicted point as well: our states are its later entries.
         Func<int, int>? peerIndex = config.Sampler switch
         {
-            SamplerKind.Heun => i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i,
+            SamplerKind.Heun or SamplerKind.FlowMatchHeun => i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i,
             SamplerKind.Pndm => i => i + 1,
             _ => null,
         };
@@ -90,5 +97,36 @@ internal static class DiffusersReference
         foreach (var p in s.Points)
             if (kept.Count == 0 || kept[^1] != p) kept.Add(p);
         return kept.Count == s.Points.Length ? s : new StepSchedule(s.Path, kept);
+    }
+}
+
+/// <summary>
+/// The reference cases' <c>edm_F</c> network: from the input <c>c_in x</c> and <c>c_noise = log(sigma)/4</c> it recovers <c>x</c> and
+/// <c>sigma</c>, takes the exact denoiser <c>D</c> of the mixture and returns <c>F = (D - c_skip x) / c_out</c> (Karras et al. 2022, Table 1).
+/// </summary>
+internal sealed class EdmFNetwork(IGenerativeModel<double> denoiser, double sigmaData, bool negated) : IGenerativeModel<double>
+{
+    private GenerativePaths.Tensors.BatchTensor<double>? _x;
+
+    public Prediction Prediction => Prediction.Sample;
+
+    public void Evaluate(GenerativePaths.Tensors.BatchTensor<double> input, ReadOnlySpan<double> modelTime, in ModelCondition condition, GenerativePaths.Tensors.BatchTensor<double> output)
+    {
+        _x ??= GenerativePaths.Tensors.BatchTensor<double>.Allocate(input.BatchSize, input.SampleShape.ToArray());
+        for (int b = 0; b < input.BatchSize; b++)
+        {
+            var (_, _, cin) = EdmPreconditioning.Scalings(EdmPreconditioning.SigmaFromNoiseInput(modelTime[b]), sigmaData, negated);
+            var xi = _x.Row(b);
+            var ui = input.Row(b);
+            for (int j = 0; j < xi.Length; j++) xi[j] = ui[j] / cin;
+        }
+        denoiser.Evaluate(_x, modelTime, condition, output);
+        for (int b = 0; b < input.BatchSize; b++)
+        {
+            var (skip, cout, _) = EdmPreconditioning.Scalings(EdmPreconditioning.SigmaFromNoiseInput(modelTime[b]), sigmaData, negated);
+            var o = output.Row(b);
+            var xi = _x.Row(b);
+            for (int j = 0; j < o.Length; j++) o[j] = (o[j] - skip * xi[j]) / cout;
+        }
     }
 }

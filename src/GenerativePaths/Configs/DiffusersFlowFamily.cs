@@ -18,6 +18,7 @@ internal sealed class DiffusersFlowFamily : DiffusersSchedulerFamily
         new Dictionary<string, (SamplerKind, SampleCoordinates)>
         {
             ["FlowMatchEulerDiscreteScheduler"] = (SamplerKind.FlowMatchEuler, SampleCoordinates.Path),
+            ["FlowMatchHeunDiscreteScheduler"] = (SamplerKind.FlowMatchHeun, SampleCoordinates.Path),
         };
 
     public override bool IsFlow => true;
@@ -141,11 +142,34 @@ internal sealed class DiffusersFlowFamily : DiffusersSchedulerFamily
     }
 
     public override IReadOnlyList<double> Sigmas(DiffusersSchedulerConfig c, StepSchedule schedule)
-        => schedule.Points.Select(p => p.Sigma).ToList();
+    {
+        // Heun lists every point after the first and before the end twice (its two model calls).
+        var list = new List<double>();
+        var pts = schedule.Points;
+        for (int i = 0; i < pts.Length; i++)
+        {
+            list.Add(pts[i].Sigma);
+            if (c.Sampler == SamplerKind.FlowMatchHeun && i > 0 && i < pts.Length - 1) list.Add(pts[i].Sigma);
+        }
+        return list;
+    }
+
+    public override IReadOnlyList<double> Timesteps(DiffusersSchedulerConfig c, StepSchedule schedule)
+    {
+        var list = new List<double>();
+        var pts = schedule.Points;
+        for (int i = 0; i < pts.Length - 1; i++)
+        {
+            if (c.Sampler == SamplerKind.FlowMatchHeun && i > 0) list.Add(pts[i].ModelTime);
+            list.Add(pts[i].ModelTime);
+        }
+        return list;
+    }
 
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;
+        if (c.Sampler == SamplerKind.FlowMatchHeun) return new FlowMatchHeunSampler();
         return new FlowMatchEulerSampler(c.StochasticSampling, alwaysDrawNoise: true);
     }
 }

@@ -198,11 +198,33 @@ public sealed class DiffusersSchedulerConfig
     /// <summary><c>sigma_max</c> override of the Karras/exponential plan (Euler), if given.</summary>
     public double? SigmaMax { get; internal set; }
 
-    /// <summary>The Karras <c>rho</c> diffusers uses (always 7).</summary>
+    /// <summary>The Karras <c>rho</c> diffusers' discrete classes use (always 7; EDM classes read theirs into <see cref="Rho"/>).</summary>
     public double KarrasRho => 7.0;
 
     /// <summary>PNDM: <c>skip_prk_steps</c> (PLMS from the first step instead of the Runge–Kutta warm-up).</summary>
     public bool SkipPrkSteps { get; internal set; }
+
+    /// <summary>LCM / TCD: <c>original_inference_steps</c> (the distillation schedule's length, 50).</summary>
+    public int OriginalInferenceSteps { get; internal set; } = 50;
+
+    /// <summary>LCM: <c>timestep_scaling</c> of the boundary condition (10).</summary>
+    public double TimestepScaling { get; internal set; } = 10;
+
+    /// <summary>EDM: <c>sigma_data</c>, the data standard deviation of the preconditioning (0.5).</summary>
+    public double SigmaData { get; internal set; } = 0.5;
+
+    /// <summary>EDM: <c>rho</c> of the Karras plan (7).</summary>
+    public double Rho { get; internal set; } = 7;
+
+    /// <summary>EDM: <c>sigma_schedule</c> is <c>exponential</c> (else <c>karras</c>).</summary>
+    public bool ExponentialSigmaSchedule { get; internal set; }
+
+    /// <summary>EDM classes: the model is an <c>edm_F</c> network used through <see cref="EdmPreconditionedModel{T}"/>
+    /// (<see cref="Prediction"/> is then <see cref="Prediction.Sample"/>, what the wrapped model returns).</summary>
+    public bool EdmPreconditioned { get; internal set; }
+
+    /// <summary>EDM with <c>prediction_type = v_prediction</c>: <c>c_out</c> is negated.</summary>
+    public bool EdmNegatedOutput { get; internal set; }
 
     /// <summary>Flow matching: static <c>shift</c>.</summary>
     public double Shift { get; internal set; }
@@ -246,12 +268,12 @@ public sealed class DiffusersSchedulerConfig
         if (NumTrainTimesteps < 2 || NumTrainTimesteps > MaxTrainTimesteps)
             throw Invalid("num_train_timesteps", NumTrainTimesteps, $"must lie in [2, {MaxTrainTimesteps}]");
 
-        if (Family.IsFlow) { Family.ReadFields(this); return this; }
+        if (!Family.HasTrainingTable) { Family.ReadFields(this); return this; }
 
         (double defaultStart, double defaultEnd) = Family.DefaultBetas(Sampler);
         BetaStart = Double("beta_start", defaultStart);
         BetaEnd = Double("beta_end", defaultEnd);
-        BetaSchedule = String("beta_schedule", "linear");
+        BetaSchedule = String("beta_schedule", Family.DefaultBetaSchedule);
         var trained = DoubleListOrNull("trained_betas");
         if (trained is null && BetaSchedule is "linear" or "scaled_linear")
         {

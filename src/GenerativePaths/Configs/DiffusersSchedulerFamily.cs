@@ -21,6 +21,8 @@ internal abstract class DiffusersSchedulerFamily
         DiffusersMultistepFamily.Instance,
         DiffusersFlowFamily.Instance,
         DiffusersPndmFamily.Instance,
+        DiffusersConsistencyFamily.Instance,
+        DiffusersEdmFamily.Instance,
     ];
 
     /// <summary>The family of <paramref name="className"/>, or null.</summary>
@@ -35,6 +37,12 @@ internal abstract class DiffusersSchedulerFamily
 
     /// <summary>True for flow-matching classes (no beta table).</summary>
     public virtual bool IsFlow => false;
+
+    /// <summary>True for the classes of a discrete model with a beta table (all but flow matching and EDM).</summary>
+    public virtual bool HasTrainingTable => !IsFlow;
+
+    /// <summary>The default <c>beta_schedule</c>.</summary>
+    public virtual string DefaultBetaSchedule => "linear";
 
     /// <summary>The default <c>beta_start</c>, <c>beta_end</c> of the class.</summary>
     public virtual (double Start, double End) DefaultBetas(SamplerKind kind) => (0.0001, 0.02);
