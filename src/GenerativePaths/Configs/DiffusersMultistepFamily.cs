@@ -20,6 +20,7 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             ["UniPCMultistepScheduler"] = (SamplerKind.UniPc, SampleCoordinates.Path),
             ["DEISMultistepScheduler"] = (SamplerKind.Deis, SampleCoordinates.Path),
             ["DPMSolverSinglestepScheduler"] = (SamplerKind.DpmSolverSinglestep, SampleCoordinates.Path),
+            ["SASolverScheduler"] = (SamplerKind.SaSolver, SampleCoordinates.Path),
         };
 
     public override bool ReplacesZeroTerminal(SamplerKind kind) => true;
@@ -52,11 +53,19 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
     };
 
     // DEIS has no final_sigmas_type: its plan always ends at the smallest training sigma (or repeats the last Karras sigma).
-    private static bool EndsAtSigmaMin(SamplerKind kind) => kind is SamplerKind.Deis;
+    private static bool EndsAtSigmaMin(SamplerKind kind) => kind is SamplerKind.Deis or SamplerKind.SaSolver;
 
     public override void ReadFields(DiffusersSchedulerConfig c)
     {
         if (EndsAtSigmaMin(c.Sampler)) c.FinalSigmasType = FinalSigmasType.SigmaMin;
+        if (c.Sampler == SamplerKind.SaSolver)
+        {
+            c.PredictorOrder = c.Int("predictor_order", 2);
+            c.CorrectorOrder = c.Int("corrector_order", 2);
+            if (c.PredictorOrder is < 1 or > 3) throw c.Unsupported("predictor_order", c.PredictorOrder.ToString(System.Globalization.CultureInfo.InvariantCulture), "the library's SA-Solver has predictor orders 1 to 3");
+            if (c.CorrectorOrder is < 1 or > 3) throw c.Unsupported("corrector_order", c.CorrectorOrder.ToString(System.Globalization.CultureInfo.InvariantCulture), "the library's SA-Solver has corrector orders 1 to 3");
+            if (c.UseExponentialSigmas) throw c.Unsupported("use_exponential_sigmas", "true", "SASolverScheduler's exponential plan (fractional timesteps) is not supported");
+        }
         if (c.Sampler == SamplerKind.Deis && c.AlgorithmType != DpmAlgorithmType.Deis)
             throw c.Unsupported("algorithm_type", c.AlgorithmType.ToString(), "DEISMultistepScheduler implements only algorithm_type deis");
         if (c.UseExponentialSigmas && c.Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverSinglestep)
@@ -67,7 +76,7 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
     {
         int T = c.NumTrainTimesteps;
         int lastTimestep = T;
-        if (c.Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverSinglestep && double.IsFinite(c.LambdaMinClipped))
+        if (c.Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverSinglestep or SamplerKind.SaSolver && double.IsFinite(c.LambdaMinClipped))
         {
             // searchsorted(flip(lambda_t), lambda_min_clipped): how many timesteps have lambda below the clip.
             int clipped = 0;
@@ -100,7 +109,7 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             sig = ts.Select(tables.Interp).ToArray();
         }
         double last = c.FinalSigmasType == FinalSigmasType.Zero ? 0.0
-            : c.Sampler is SamplerKind.UniPc or SamplerKind.Deis && (c.UseKarrasSigmas || c.UseExponentialSigmas) ? sig[^1]
+            : c.Sampler is SamplerKind.UniPc or SamplerKind.Deis or SamplerKind.SaSolver && (c.UseKarrasSigmas || c.UseExponentialSigmas) ? sig[^1]
             : Math.Sqrt((1 - c.AlphasCumprod[0]) / c.AlphasCumprod[0]);
         return c.VeSchedule(sig, ts, last);
     }
@@ -122,6 +131,12 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             return null;
         }
         if (c.Sampler == SamplerKind.Deis) return new DeisSampler(c.SolverOrder, c.LowerOrderFinal);
+        if (c.Sampler == SamplerKind.SaSolver)
+        {
+            if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus) return new SaSolverSampler(c.PredictorOrder, c.CorrectorOrder, null, c.LowerOrderFinal);
+            why = "SA-Solver with algorithm_type noise_prediction";
+            return null;
+        }
         var second = c.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint;
         if (c.Sampler == SamplerKind.DpmSolverSinglestep)
         {

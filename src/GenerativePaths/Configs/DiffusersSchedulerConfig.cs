@@ -201,6 +201,12 @@ public sealed class DiffusersSchedulerConfig
     /// <summary>The Karras <c>rho</c> diffusers' discrete classes use (always 7; EDM classes read theirs into <see cref="Rho"/>).</summary>
     public double KarrasRho => 7.0;
 
+    /// <summary>SA-Solver: <c>predictor_order</c> (2).</summary>
+    public int PredictorOrder { get; internal set; } = 2;
+
+    /// <summary>SA-Solver: <c>corrector_order</c> (2).</summary>
+    public int CorrectorOrder { get; internal set; } = 2;
+
     /// <summary>PNDM: <c>skip_prk_steps</c> (PLMS from the first step instead of the Runge–Kutta warm-up).</summary>
     public bool SkipPrkSteps { get; internal set; }
 
@@ -409,7 +415,7 @@ public sealed class DiffusersSchedulerConfig
 
     private DpmAlgorithmType ReadAlgorithmType()
     {
-        string a = String("algorithm_type", Sampler == SamplerKind.Deis ? "deis" : "dpmsolver++");
+        string a = String("algorithm_type", Sampler switch { SamplerKind.Deis => "deis", SamplerKind.SaSolver => "data_prediction", _ => "dpmsolver++" });
         return a switch
         {
             "dpmsolver++" => DpmAlgorithmType.DpmSolverPlusPlus,
@@ -417,6 +423,8 @@ public sealed class DiffusersSchedulerConfig
             "dpmsolver" => DpmAlgorithmType.DpmSolver,
             "sde-dpmsolver" => DpmAlgorithmType.SdeDpmSolver,
             "deis" when Sampler == SamplerKind.Deis => DpmAlgorithmType.Deis,
+            "data_prediction" when Sampler == SamplerKind.SaSolver => DpmAlgorithmType.DpmSolverPlusPlus,
+            "noise_prediction" when Sampler == SamplerKind.SaSolver => DpmAlgorithmType.DpmSolver,
             _ => throw Unsupported("algorithm_type", a, "use dpmsolver++, sde-dpmsolver++, dpmsolver or sde-dpmsolver"),
         };
     }
