@@ -3,6 +3,18 @@ using GenerativePaths.Schedules;
 
 namespace GenerativePaths.Samplers;
 
+/// <summary>The weight of the second-difference term of DPM-Solver++(3M).</summary>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
+public enum DpmSolverThirdOrderWeight
+{
+    /// <summary>diffusers' and k-diffusion's <c>-(e^{-h} - 1 + h)/h^2 + 1/2</c> (about <c>h/6</c>): reproduces their samples; the method then
+    /// converges at order 2 (the weight is half the Taylor one).</summary>
+    Peer,
+
+    /// <summary>The exact integral <c>(h^2 - 2h + 2 - 2 e^{-h}) / h^2</c> (about <c>h/3</c>) of the quadratic term: order 3.</summary>
+    Taylor,
+}
+
 /// <summary>
 /// DPM-Solver++(3M) (Lu, Zhou, Bao, Chen, Li and Zhu 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic
 /// Models", arXiv 2211.01095, section 4 and appendix): the third-order multistep solver of the probability-flow ODE in data
@@ -14,7 +26,11 @@ namespace GenerativePaths.Samplers;
 /// <c>m_k</c> the denoised estimates, <c>D1_0 = (m0 - m1) / r0</c>, <c>D1_1 = (m1 - m2) / r1</c>,
 /// <c>D1 = D1_0 + r0 / (r0 + r1) (D1_0 - D1_1)</c>, <c>D2 = (D1_0 - D1_1) / (r0 + r1)</c>, and</para>
 /// <para><c>x_t = (sigma_t / sigma_s0) x + alpha_t (1 - e^{-h}) m0 + alpha_t ((e^{-h} - 1)/h + 1) D1 - alpha_t ((e^{-h} - 1 + h)/h^2 - 1/2) D2</c>,</para>
-/// <para>the exponential integrator of <c>dx/dlambda</c> with <c>x0hat</c> expanded to second order in <c>lambda</c>. Orders as
+/// <para>the exponential integrator of <c>dx/dlambda</c> with <c>x0hat</c> expanded to second order in <c>lambda</c>. The weight of <c>D2</c> is
+/// diffusers' (<see cref="DpmSolverThirdOrderWeight.Peer"/>, the default, matching its reference case). Since <c>D2 ~ h^2 x0hat''/2</c>, the
+/// exact weight is <c>integral_0^h e^{u-h} u^2 du / h^2 = (h^2 - 2h + 2 - 2e^{-h})/h^2 ~ h/3</c>, twice the peer's <c>~ h/6</c>, so with the
+/// peer's weight the method converges at order 2 (measured in the tests); <see cref="DpmSolverThirdOrderWeight.Taylor"/> uses the exact
+/// weight and converges at order 3. Orders as
 /// diffusers: <c>min(3, steps taken + 1)</c>; first order on a step to <c>sigma = 0</c> (where it returns <c>alpha' x0hat</c>), and with
 /// <see cref="LowerOrderFinal"/> on schedules of fewer than 15 steps first order on the last step and at most second order on the one
 /// before. The second-order step is <see cref="DpmSolverPlusPlus2MSampler"/>'s (midpoint or Heun form). A history point at an
@@ -27,12 +43,18 @@ public sealed class DpmSolverPlusPlus3MSampler : Sampler
     /// <summary>DPM-Solver++(3M).</summary>
     /// <param name="secondOrder">The form of the second-order step (used while warming up and near the end).</param>
     /// <param name="lowerOrderFinal">Lower the order on the last two steps of schedules of fewer than 15 steps.</param>
-    public DpmSolverPlusPlus3MSampler(DpmSolverSecondOrder secondOrder = DpmSolverSecondOrder.Midpoint, bool lowerOrderFinal = true)
+    /// <param name="thirdOrderWeight">The weight of the second difference (the peers' or the exact one).</param>
+    public DpmSolverPlusPlus3MSampler(DpmSolverSecondOrder secondOrder = DpmSolverSecondOrder.Midpoint, bool lowerOrderFinal = true, DpmSolverThirdOrderWeight thirdOrderWeight = DpmSolverThirdOrderWeight.Peer)
     {
         if (!Enum.IsDefined(secondOrder)) throw new ArgumentOutOfRangeException(nameof(secondOrder), secondOrder, "Unknown second-order rule.");
+        if (!Enum.IsDefined(thirdOrderWeight)) throw new ArgumentOutOfRangeException(nameof(thirdOrderWeight), thirdOrderWeight, "Unknown third-order weight.");
         SecondOrder = secondOrder;
         LowerOrderFinal = lowerOrderFinal;
+        ThirdOrderWeight = thirdOrderWeight;
     }
+
+    /// <summary>The weight of the second difference.</summary>
+    public DpmSolverThirdOrderWeight ThirdOrderWeight { get; }
 
     /// <summary>The form of the second-order step.</summary>
     public DpmSolverSecondOrder SecondOrder { get; }
@@ -41,7 +63,7 @@ public sealed class DpmSolverPlusPlus3MSampler : Sampler
     public bool LowerOrderFinal { get; }
 
     /// <inheritdoc/>
-    public override string Name => "dpmpp_3m";
+    public override string Name => ThirdOrderWeight == DpmSolverThirdOrderWeight.Peer ? "dpmpp_3m" : "dpmpp_3m_taylor";
 
     /// <inheritdoc/>
     public override void Step<T>(SamplerState<T> state, int index)
@@ -90,7 +112,9 @@ public sealed class DpmSolverPlusPlus3MSampler : Sampler
         }
         state.CombineConsuming(state.ModelOutput, from, m0, cx, x, cp, state.ModelOutput);
         double b = to.Alpha * (em1 / h + 1);                 // coefficient of D1
-        double c = -to.Alpha * ((em1 + h) / (h * h) - 0.5);  // coefficient of D2
+        double c = ThirdOrderWeight == DpmSolverThirdOrderWeight.Peer
+            ? -to.Alpha * ((em1 + h) / (h * h) - 0.5)        // coefficient of D2 (diffusers, k-diffusion)
+            : to.Alpha * (h * h - 2 * h - 2 * em1) / (h * h); // the exact integral of the quadratic term
         double q = r0 / (r0 + r1), u = 1 / (r0 + r1);
         // D1_0 - D1_1 = (1/r0) m0 - (1/r0 + 1/r1) m1 + (1/r1) m2
         double d0 = 1 / r0, d1 = -1 / r0 - 1 / r1, d2 = 1 / r1;

@@ -117,6 +117,12 @@ public sealed class SaSolverSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[s];
         var to = schedule[s + 1];
+        if (to.Alpha == 0)
+        {
+            // Between zero-SNR points (alpha' = 0, hence alpha = 0) x is pure noise at both ends: x' = (sigma'/sigma) x.
+            state.Combine(destination, to.Sigma / from.Sigma, source);
+            return;
+        }
         double tau = Tau(from.ModelTime);
         double c = 1 + tau * tau;
         double lambdaT = to.LogSnr, h = lambdaT - from.LogSnr;
@@ -132,7 +138,7 @@ public sealed class SaSolverSampler : Sampler
             }
         double decay = tau == 0 ? 1.0 : Math.Exp(-tau * tau * h);
         double ofSource = decay * to.Sigma / from.Sigma;
-        double ofNoise = to.Sigma * Math.Sqrt(Math.Max(0, -Paths.PathMath.ExpM1(-2 * tau * tau * h)));
+        double ofNoise = tau == 0 ? 0.0 : to.Sigma * Math.Sqrt(Math.Max(0, -Paths.PathMath.ExpM1(-2 * tau * tau * h)));
         double expMinusCh = Math.Exp(-c * h);
         Span<double> j = stackalloc double[3];
         j[0] = -Paths.PathMath.ExpM1(-c * h) / c;

@@ -16,7 +16,7 @@ namespace GenerativePaths.Samplers;
 /// <para>which on a variance-preserving path is the paper's <c>sqrt(a'/a_s) x_s + sqrt(1 - a'/a_s) z</c>. <c>gamma = 0</c> is DDIM
 /// (deterministic, no noise drawn); <c>gamma = 1</c> jumps to the data estimate and re-noises (<c>s = 0</c>), as multistep consistency
 /// sampling. Noise (stream = step index) is drawn only where its coefficient is positive; a step to <c>sigma' = 0</c> returns
-/// <c>alpha' x0hat</c>.</para>
+/// <c>alpha' x0hat</c>; a step between zero-SNR points (<c>alpha' = 0</c>) is <c>x' = (sigma'/sigma) x</c>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class TcdSampler : Sampler
@@ -47,6 +47,12 @@ public sealed class TcdSampler : Sampler
         if (to.Sigma == 0)
         {
             state.CombineConsuming(state.ModelOutput, from, state.X, to.Alpha * cx, state.X, to.Alpha * cp, state.ModelOutput);
+            return;
+        }
+        if (to.Alpha == 0)
+        {
+            // Between zero-SNR points (alpha' = 0, hence alpha = 0) x is pure noise at both ends: x' = (sigma'/sigma) x.
+            state.CombineConsuming(state.ModelOutput, from, state.X, to.Sigma / from.Sigma, state.X, 0, state.ModelOutput);
             return;
         }
         // The intermediate point s = (1 - gamma) t' in path time (an integer timestep on a discrete path).
