@@ -45,41 +45,31 @@ internal static class DiffusersReference
         {
             throw new CommandLineException($"{name}: {e.Message}");
         }
-        if (!config.TryCreateSampler(arguments, out var sampler, out string? why))
+        if (!config.TryCreateSampler(arguments, out _, out string? why))
             return ReferenceOutcome.NotSupported($"the diffusers scheduler {config.ClassName} ({why}) has no sampler in the library yet.");
 
-        var schedule = Deduplicate(config.CreateSchedule(steps));
+        // The library's factory: schedule, sampler, model time map, start scale and the model-side parts (EDM, thresholding).
+        var plan = config.CreatePlan(steps, arguments);
+        var schedule = plan.Schedule;
+        var sampler = plan.Sampler;
         var mixture = SamplerReferenceRun.Mixture(root);
-        IGenerativeModel<double> model;
-        NoisePath? velocityPath = null;
+        IGenerativeModel<double> network;
         if (config.EdmPreconditioned)
         {
-            // The case's model is an edm_F network: the exact denoiser on x = x0 + sigma eps, expressed as F (the oracle),
-            // used through the library's preconditioning with the configuration's sigma_data.
-            var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Sample, t => NoiseLevel.VarianceExploding(EdmPreconditioning.SigmaFromNoiseInput(t)));
-            model = new EdmPreconditionedModel<double>(new EdmFNetwork(denoiser, config.SigmaData, config.EdmNegatedOutput), config.SigmaData, config.EdmNegatedOutput);
+            // The case's model is an edm_F network: the exact denoiser on x = x0 + sigma eps, expressed as F (the oracle).
+            var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Sample, plan.ModelTimeMap);
+            network = new EdmFNetwork(denoiser, config.SigmaData, config.EdmNegatedOutput);
         }
         else if (config.Prediction == Prediction.FlowVelocity)
-        {
-            model = new GaussianMixtureModel<double>(mixture, Prediction.FlowVelocity, ModelTimeMaps.RectifiedFlow(config.NumTrainTimesteps));
-            velocityPath = new RectifiedFlowPath(); // the model's velocity is d/dsigma of x = (1 - sigma) x0 + sigma eps
-        }
+            network = new GaussianMixtureModel<double>(mixture, Prediction.FlowVelocity, plan.ModelTimeMap);
         else
-        {
-            var map = ModelTimeMaps.DiscreteVariancePreserving(SamplerReferenceRun.Doubles(root.GetProperty("alphas_cumprod")));
-            model = new GaussianMixtureModel<double>(mixture, config.Prediction, map);
-            if (config.Thresholding)
-                model = new ThresholdingModel<double>(model, map, ThresholdingKind.Dynamic, ratio: config.DynamicThresholdingRatio, maxValue: config.SampleMaxValue);
-            else if (config.ClipSample)
-                model = new ThresholdingModel<double>(model, map, ThresholdingKind.Clip, clipRange: config.ClipSampleRange);
-        }
+            network = new GaussianMixtureModel<double>(mixture, config.Prediction, ModelTimeMaps.DiscreteVariancePreserving(SamplerReferenceRun.Doubles(root.GetProperty("alphas_cumprod"))));
+        var model = plan.PrepareModel(network);
 
-        bool ve = config.Coordinates == SampleCoordinates.VarianceExploding;
-        double scale = config.InitNoiseSigma(schedule) * (ve ? schedule[0].Alpha : 1.0);
+        double scale = plan.InitialScale;
         var start = SamplerReferenceRun.Matrix(root.GetProperty("x_init")).Select(r => r.Select(v => v * scale).ToArray()).ToArray();
         var run = SamplerReferenceRun.Run(model, start, schedule, sampler, new ReplayNoise(SamplerReferenceRun.Tape(root)),
-            trajectoryBeforeEachStep: false, i => ve ? 1.0 / schedule[i].Alpha : 1.0, velocityPath);
-        // diffusers' Heun records the predictor and the corrector of each step; our states are the corrector's (and the final Euler step).
+            trajectoryBeforeEachStep: false, plan.PeerSampleScale, plan.VelocityPath);
         // PNDM's PLMS records the warm-up's predicted point as well: our states are its later entries.
         Func<int, int>? peerIndex = config.Sampler switch
         {
@@ -88,15 +78,6 @@ internal static class DiffusersReference
             _ => null,
         };
         return SamplerReferenceRun.Outcome(name, root, run, "model_call_timesteps", "trajectory", $"diffusers {config.ClassName} via {sampler.Name} ({schedule.StepCount} steps)", peerIndex);
-    }
-
-    /// <summary>diffusers' Heun lists every interior point twice (one model call each); the sampler visits each point once.</summary>
-    private static StepSchedule Deduplicate(StepSchedule s)
-    {
-        var kept = new List<SchedulePoint>();
-        foreach (var p in s.Points)
-            if (kept.Count == 0 || kept[^1] != p) kept.Add(p);
-        return kept.Count == s.Points.Length ? s : new StepSchedule(s.Path, kept);
     }
 }
 

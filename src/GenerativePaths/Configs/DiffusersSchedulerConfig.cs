@@ -54,7 +54,8 @@ public sealed class DiffusersSchedulerConfig
         return FromJson(doc.RootElement);
     }
 
-    /// <summary>Reads a configuration object. When <c>_class_name</c> is absent, <paramref name="className"/> must name the class.</summary>
+    /// <summary>Reads a configuration object as the class <paramref name="className"/> (which wins over the object's <c>_class_name</c>, as
+    /// diffusers' <c>from_config</c> does), or as its <c>_class_name</c> when <paramref name="className"/> is null.</summary>
     /// <exception cref="DiffusersConfigException">An unknown class, or an unsupported or invalid value (named).</exception>
     public static DiffusersSchedulerConfig FromJson(JsonElement config, string? className = null)
     {
@@ -63,9 +64,18 @@ public sealed class DiffusersSchedulerConfig
         bool hasName = config.TryGetProperty("_class_name", out var cn) && cn.ValueKind != JsonValueKind.Null;
         if (hasName && cn.ValueKind != JsonValueKind.String)
             throw new DiffusersConfigException("_class_name", cn.GetRawText(), $"_class_name = {cn.GetRawText()} is invalid: must be a string naming the scheduler class.", unsupported: false);
-        string? name = hasName ? cn.GetString() : className;
+        // As diffusers' SchedulerClass.from_config(config): the class asked for wins over the configuration's _class_name.
+        string? name = !string.IsNullOrEmpty(className) ? className : hasName ? cn.GetString() : null;
         if (string.IsNullOrEmpty(name))
             throw new DiffusersConfigException("_class_name", null, "The configuration has no _class_name and none was given.", unsupported: false);
+        if (hasName && cn.GetString() != name)
+        {
+            // Keep the stored text consistent with the class it is read as (ToJson round-trips to the same class).
+            var obj = System.Text.Json.Nodes.JsonObject.Create(config)!;
+            obj["_class_name"] = name;
+            using var doc = JsonDocument.Parse(obj.ToJsonString());
+            return new DiffusersSchedulerConfig(doc.RootElement, name).Read();
+        }
         var c = new DiffusersSchedulerConfig(config, name);
         return c.Read();
     }
@@ -575,6 +585,66 @@ public sealed class DiffusersSchedulerConfig
         sampler = Family.CreateSampler(this, arguments ?? DiffusersStepArguments.Default, out why);
         if (sampler is null) why ??= Sampler.ToString();
         return sampler is not null;
+    }
+
+    /// <summary>
+    /// The sampling plan for <paramref name="steps"/> inference steps: the schedule of <c>set_timesteps(steps)</c> (each point once),
+    /// the sampler (<see cref="CreateSampler"/>), the model time map and the start scale (<see cref="DiffusersSamplingPlan"/>).
+    /// </summary>
+    /// <param name="steps">The number of inference steps.</param>
+    /// <param name="arguments">The step arguments (<c>eta</c>, ...); null for the class's defaults.</param>
+    /// <param name="mu">The resolution-dependent shift of a flow-matching configuration with dynamic shifting.</param>
+    /// <exception cref="DiffusersConfigException">The library has no sampler for the configured variant.</exception>
+    public DiffusersSamplingPlan CreatePlan(int steps, DiffusersStepArguments? arguments = null, double? mu = null)
+    {
+        var sampler = CreateSampler(arguments);
+        var schedule = CreateSchedule(steps, mu);
+        var kept = new List<SchedulePoint>(schedule.Points.Length);
+        foreach (var p in schedule.Points)
+            if (kept.Count == 0 || kept[^1] != p) kept.Add(p);
+        if (kept.Count != schedule.Points.Length) schedule = new StepSchedule(schedule.Path, kept);
+        return new DiffusersSamplingPlan(this, schedule, sampler);
+    }
+
+    // ================================================================ from_config
+
+    /// <summary>
+    /// This configuration run as another scheduler class, as diffusers' <c>OtherScheduler.from_config(config, **overrides)</c> does:
+    /// every field is kept (the training fields <c>num_train_timesteps</c>, the betas, <c>prediction_type</c>, ... as the model
+    /// shipped them), <c>_class_name</c> becomes <paramref name="className"/>, and <paramref name="overrides"/> replace or add fields
+    /// (a null value removes the field, so the class's default applies). Fields the new class does not read are kept and ignored.
+    /// </summary>
+    /// <param name="className">The diffusers class to run, e.g. <c>DPMSolverMultistepScheduler</c>.</param>
+    /// <param name="overrides">Fields to set, e.g. <c>use_karras_sigmas = true</c>.</param>
+    /// <exception cref="DiffusersConfigException">An unknown class, or a field the new class rejects (named).</exception>
+    /// <remarks>A table installed with <see cref="WithAlphasCumprod"/> is not carried over: the new configuration computes its table from the betas.</remarks>
+    public DiffusersSchedulerConfig WithClass(string className, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonNode?>? overrides = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(className);
+        var obj = System.Text.Json.Nodes.JsonObject.Create(RawConfig) ?? new System.Text.Json.Nodes.JsonObject();
+        obj["_class_name"] = className;
+        if (overrides is not null)
+            foreach (var (key, value) in overrides)
+            {
+                ArgumentException.ThrowIfNullOrEmpty(key, nameof(overrides));
+                if (key == "_class_name") throw new ArgumentException("Give the class as className, not as an override.", nameof(overrides));
+                obj[key] = value?.DeepClone();
+            }
+        using var doc = JsonDocument.Parse(obj.ToJsonString());
+        return FromJson(doc.RootElement, className);
+    }
+
+    /// <summary>This configuration with <paramref name="overrides"/> applied (same class); see <see cref="WithClass"/>.</summary>
+    /// <exception cref="DiffusersConfigException">A field the class rejects (named).</exception>
+    public DiffusersSchedulerConfig With(IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonNode?> overrides)
+        => WithClass(ClassName, overrides);
+
+    /// <summary>diffusers' <c>SchedulerClass.from_config(config, **overrides)</c>: <paramref name="config"/> run as <paramref name="className"/>
+    /// (see <see cref="WithClass"/>).</summary>
+    public static DiffusersSchedulerConfig FromConfig(DiffusersSchedulerConfig config, string className, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonNode?>? overrides = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.WithClass(className, overrides);
     }
 
     // ================================================================ what the peer lists
