@@ -69,6 +69,8 @@ internal sealed class DiffusersConsistencyFamily : DiffusersSchedulerFamily
         return new StepSchedule(c.Path, points);
     }
 
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c) => new ConsistencyOptions(c.OriginalInferenceSteps, c.TimestepScaling);
+
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;

@@ -39,6 +39,8 @@ internal sealed class DiffusersDdimFamily : DiffusersSchedulerFamily
         return StepSchedules.FromTimesteps(c.DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray(), final);
     }
 
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c) => new DdimSchedulerOptions(c.SetAlphaToOne, X0(c));
+
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;

@@ -28,6 +28,8 @@ internal sealed class DiffusersDdpmFamily : DiffusersSchedulerFamily
     public override StepSchedule CreateScheduleFromTimesteps(DiffusersSchedulerConfig c, IReadOnlyList<double> timesteps)
         => StepSchedules.FromTimesteps(c.DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray());
 
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c) => new DdpmSchedulerOptions(c.VarianceType, X0(c));
+
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;

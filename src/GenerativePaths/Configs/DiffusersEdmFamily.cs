@@ -130,6 +130,10 @@ internal sealed class DiffusersEdmFamily : DiffusersSchedulerFamily
     public override double InitNoiseSigma(DiffusersSchedulerConfig c, StepSchedule schedule)
         => Math.Sqrt(c.SigmaMax!.Value * c.SigmaMax.Value + 1);
 
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c)
+        => new EdmOptions(c.SigmaMin!.Value, c.SigmaMax!.Value, c.SigmaData, c.Rho, c.ExponentialSigmaSchedule, c.EdmNegatedOutput, c.FinalSigmasType,
+            c.SolverOrder, c.AlgorithmType, c.SolverType, c.LowerOrderFinal);
+
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;

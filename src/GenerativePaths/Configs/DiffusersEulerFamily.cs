@@ -123,6 +123,9 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
         return list;
     }
 
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c)
+        => new EulerFamilyOptions(c.UseKarrasSigmas, c.UseExponentialSigmas, c.SigmaMin, c.SigmaMax, c.FinalSigmasType);
+
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;

@@ -166,6 +166,9 @@ internal sealed class DiffusersFlowFamily : DiffusersSchedulerFamily
         return list;
     }
 
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c)
+        => new FlowMatchOptions(c.Shift, c.UseDynamicShifting, c.BaseShift, c.MaxShift, c.BaseImageSeqLen, c.MaxImageSeqLen, c.TimeShiftType, c.ShiftTerminal, c.StochasticSampling);
+
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;

@@ -120,6 +120,10 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
     public override StepSchedule CreateScheduleFromSigmas(DiffusersSchedulerConfig c, IReadOnlyList<double> sigmas, double? mu)
         => DiffusersEulerFamily.FromSigmas(c, sigmas, round: true);
 
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c)
+        => new MultistepSolverOptions(c.SolverOrder, c.AlgorithmType, c.SolverType, c.LowerOrderFinal, c.EulerAtFinal, c.FinalSigmasType, c.LambdaMinClipped,
+            c.PredictX0, c.DisableCorrector, c.PredictorOrder, c.CorrectorOrder, c.UseKarrasSigmas, c.UseExponentialSigmas, X0(c));
+
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;

@@ -34,16 +34,30 @@ internal sealed class DiffusersPndmFamily : DiffusersSchedulerFamily
 
     public override IReadOnlyList<double> Timesteps(DiffusersSchedulerConfig c, StepSchedule schedule)
     {
-        var list = base.Timesteps(c, schedule).ToList();
-        if (list.Count >= 2) list.Insert(1, list[1]); // the warm-up's second model call
-        return list;
+        var pts = schedule.Points;
+        if (c.SkipPrkSteps)
+        {
+            var list = base.Timesteps(c, schedule).ToList();
+            if (list.Count >= 2) list.Insert(1, list[1]); // the warm-up's second model call
+            return list;
+        }
+        // The pseudo Runge-Kutta steps call the model at t_i, the midpoint twice and t_{i+1}; PLMS then once per step.
+        var calls = new List<double>();
+        int prk = Math.Min(3, pts.Length - 2);
+        for (int i = 0; i < prk; i++)
+        {
+            double mid = 0.5 * (pts[i].ModelTime + pts[i + 1].ModelTime);
+            calls.AddRange([pts[i].ModelTime, mid, mid, pts[i + 1].ModelTime]);
+        }
+        for (int i = prk; i < pts.Length - 1; i++) calls.Add(pts[i].ModelTime);
+        return calls;
     }
+
+    public override DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c) => new PndmSchedulerOptions(c.SkipPrkSteps, c.SetAlphaToOne);
 
     public override Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why)
     {
         why = null;
-        if (c.SkipPrkSteps) return new PlmsSampler();
-        why = "PNDM with the Runge-Kutta (PRK) warm-up (skip_prk_steps = false)";
-        return null;
+        return new PlmsSampler(rungeKuttaWarmUp: !c.SkipPrkSteps);
     }
 }

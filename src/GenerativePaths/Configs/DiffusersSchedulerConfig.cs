@@ -13,12 +13,16 @@ namespace GenerativePaths.Configs;
 /// stands for and the typed options the sampler needs.
 /// </summary>
 /// <remarks>
-/// <para>Supported classes (diffusers 0.3x–0.40, <c>src/diffusers/schedulers/scheduling_*.py</c>): <c>DDIMScheduler</c>,
-/// <c>DDPMScheduler</c>, <c>EulerDiscreteScheduler</c>, <c>EulerAncestralDiscreteScheduler</c>, <c>HeunDiscreteScheduler</c>,
-/// <c>DPMSolverMultistepScheduler</c>, <c>FlowMatchEulerDiscreteScheduler</c>, <c>LMSDiscreteScheduler</c>,
-/// <c>UniPCMultistepScheduler</c>, <c>KDPM2DiscreteScheduler</c>. Fields the result does not depend on are accepted and
+/// <para>Supported classes (diffusers 0.3x–0.40, <c>src/diffusers/schedulers/scheduling_*.py</c>), one family file each
+/// (<c>Diffusers*Family.cs</c>, with one typed options record per family in <see cref="Options"/>): <c>DDIMScheduler</c>,
+/// <c>DDPMScheduler</c>, <c>PNDMScheduler</c>; <c>EulerDiscreteScheduler</c>, <c>EulerAncestralDiscreteScheduler</c>,
+/// <c>HeunDiscreteScheduler</c>, <c>LMSDiscreteScheduler</c>, <c>KDPM2DiscreteScheduler</c>; <c>DPMSolverMultistepScheduler</c>,
+/// <c>DPMSolverSinglestepScheduler</c>, <c>UniPCMultistepScheduler</c>, <c>DEISMultistepScheduler</c>, <c>SASolverScheduler</c>;
+/// <c>LCMScheduler</c>, <c>TCDScheduler</c>; <c>EDMEulerScheduler</c>, <c>EDMDPMSolverMultistepScheduler</c>;
+/// <c>FlowMatchEulerDiscreteScheduler</c>, <c>FlowMatchHeunDiscreteScheduler</c>. Fields the result does not depend on are accepted and
 /// ignored (they stay in <see cref="RawConfig"/>); an unknown class or an unsupported value throws a
-/// <see cref="DiffusersConfigException"/> naming the field and value.</para>
+/// <see cref="DiffusersConfigException"/> naming the field and value. <see cref="CreatePlan"/> builds schedule, sampler and model
+/// time map; <see cref="WithClass"/> is diffusers' <c>from_config</c> swap.</para>
 /// <para>Schedule points follow the library's state convention <c>x = alpha x0 + sigma eps</c>:</para>
 /// <list type="bullet">
 /// <item>DDIM / DDPM: <c>alpha = sqrt(abar[t])</c>, <c>sigma = sqrt(1 - abar[t])</c>, model time <c>t</c>; the end point is the
@@ -271,6 +275,11 @@ public sealed class DiffusersSchedulerConfig
 
     // ================================================================ reading
 
+    /// <summary>The typed options of the class's family (e.g. <see cref="MultistepSolverOptions"/> for DPM-Solver, UniPC, DEIS, SA-Solver):
+    /// only the fields that family reads. The flat properties of this class hold the same values (and the defaults of the fields a family
+    /// does not read).</summary>
+    public DiffusersSchedulerOptions Options { get; private set; } = null!;
+
     /// <summary>The family of the class (its plan, listings and sampler).</summary>
     internal DiffusersSchedulerFamily Family { get; private set; } = null!;
 
@@ -284,7 +293,7 @@ public sealed class DiffusersSchedulerConfig
         if (NumTrainTimesteps < 2 || NumTrainTimesteps > MaxTrainTimesteps)
             throw Invalid("num_train_timesteps", NumTrainTimesteps, $"must lie in [2, {MaxTrainTimesteps}]");
 
-        if (!Family.HasTrainingTable) { Family.ReadFields(this); return this; }
+        if (!Family.HasTrainingTable) { Family.ReadFields(this); Options = Family.CreateOptions(this); return this; }
 
         (double defaultStart, double defaultEnd) = Family.DefaultBetas(Sampler);
         BetaStart = Double("beta_start", defaultStart);
@@ -362,6 +371,7 @@ public sealed class DiffusersSchedulerConfig
         AlphasCumprod = Array.AsReadOnly(ac);
         Path = new DiscreteVpPath(ac);
         _tables = new DiffusersTables(ac);
+        Options = Family.CreateOptions(this);
         return this;
     }
 

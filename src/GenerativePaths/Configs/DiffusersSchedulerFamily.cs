@@ -103,6 +103,13 @@ internal abstract class DiffusersSchedulerFamily
     public virtual IReadOnlyList<double> Sigmas(DiffusersSchedulerConfig c, StepSchedule schedule)
         => schedule.Points.Select(p => p.Alpha == 0 ? double.PositiveInfinity : p.SigmaOverAlpha).ToList();
 
+    /// <summary>The family's typed options of a read configuration.</summary>
+    public abstract DiffusersSchedulerOptions CreateOptions(DiffusersSchedulerConfig c);
+
+    /// <summary>The x0 post-processing fields.</summary>
+    protected static DiffusersX0Processing X0(DiffusersSchedulerConfig c)
+        => new(c.ClipSample, c.ClipSampleRange, c.Thresholding, c.DynamicThresholdingRatio, c.SampleMaxValue);
+
     /// <summary>The sampler the class stands for, with its options from the configuration and the step arguments; null when the
     /// configuration asks for a variant the library has no sampler for (<paramref name="why"/> then says which).</summary>
     public abstract Sampler? CreateSampler(DiffusersSchedulerConfig c, DiffusersStepArguments arguments, out string? why);

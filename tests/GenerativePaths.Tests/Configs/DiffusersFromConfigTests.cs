@@ -144,11 +144,12 @@ public class DiffusersFromConfigTests
     [Fact]
     public void UnsupportedVariantsSayWhichWhenTheSamplerIsAskedFor()
     {
-        var pndmPrk = DiffusersSchedulerConfig.Parse(Sd15).With(new Dictionary<string, JsonNode?> { ["skip_prk_steps"] = false });
-        Assert.False(pndmPrk.TryCreateSampler(null, out _, out string? why));
-        Assert.Contains("PRK", why);
-        var e = Assert.Throws<DiffusersConfigException>(() => pndmPrk.CreatePlan(20));
+        var unipcNoise = DiffusersSchedulerConfig.Parse(Sd15).WithClass("UniPCMultistepScheduler", new Dictionary<string, JsonNode?> { ["predict_x0"] = false });
+        Assert.False(unipcNoise.TryCreateSampler(null, out _, out string? why));
+        Assert.Contains("predict_x0", why);
+        var e = Assert.Throws<DiffusersConfigException>(() => unipcNoise.CreatePlan(20));
         Assert.True(e.IsUnsupported);
+        Assert.Contains("UniPCMultistepScheduler", e.Message);
     }
 
     [Fact]
@@ -172,5 +173,45 @@ public class DiffusersFromConfigTests
     {
         public Prediction Prediction => Prediction.Sample;
         public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> modelTime, in ModelCondition condition, BatchTensor<double> output) => output.Span.Clear();
+    }
+
+    [Theory]
+    [InlineData("DDIMScheduler", typeof(DdimSchedulerOptions))]
+    [InlineData("DDPMScheduler", typeof(DdpmSchedulerOptions))]
+    [InlineData("PNDMScheduler", typeof(PndmSchedulerOptions))]
+    [InlineData("EulerDiscreteScheduler", typeof(EulerFamilyOptions))]
+    [InlineData("KDPM2DiscreteScheduler", typeof(EulerFamilyOptions))]
+    [InlineData("DPMSolverMultistepScheduler", typeof(MultistepSolverOptions))]
+    [InlineData("DPMSolverSinglestepScheduler", typeof(MultistepSolverOptions))]
+    [InlineData("DEISMultistepScheduler", typeof(MultistepSolverOptions))]
+    [InlineData("SASolverScheduler", typeof(MultistepSolverOptions))]
+    [InlineData("UniPCMultistepScheduler", typeof(MultistepSolverOptions))]
+    [InlineData("LCMScheduler", typeof(ConsistencyOptions))]
+    [InlineData("TCDScheduler", typeof(ConsistencyOptions))]
+    [InlineData("FlowMatchEulerDiscreteScheduler", typeof(FlowMatchOptions))]
+    [InlineData("FlowMatchHeunDiscreteScheduler", typeof(FlowMatchOptions))]
+    [InlineData("EDMEulerScheduler", typeof(EdmOptions))]
+    [InlineData("EDMDPMSolverMultistepScheduler", typeof(EdmOptions))]
+    public void EveryClassHasItsFamilysTypedOptions(string className, Type optionsType)
+    {
+        var c = DiffusersSchedulerConfig.Parse($"{{\"_class_name\": \"{className}\"}}");
+        Assert.IsType(optionsType, c.Options);
+        Assert.True(c.TryCreateSampler(null, out var sampler, out _), $"{className} has no default sampler");
+        Assert.NotNull(sampler);
+        var plan = c.CreatePlan(8);
+        Assert.Equal(8, plan.Schedule.StepCount);
+    }
+
+    [Fact]
+    public void OptionsHoldTheFieldsRead()
+    {
+        var c = DiffusersSchedulerConfig.Parse("""{"_class_name": "SASolverScheduler", "predictor_order": 3, "corrector_order": 1}""");
+        var o = Assert.IsType<MultistepSolverOptions>(c.Options);
+        Assert.Equal(3, o.PredictorOrder);
+        Assert.Equal(1, o.CorrectorOrder);
+        Assert.Equal(FinalSigmasType.SigmaMin, o.FinalSigmasType);
+        var edm = Assert.IsType<EdmOptions>(DiffusersSchedulerConfig.Parse("""{"_class_name": "EDMEulerScheduler", "sigma_data": 0.6, "rho": 5}""").Options);
+        Assert.Equal(0.6, edm.SigmaData);
+        Assert.Equal(5, edm.Rho);
     }
 }

@@ -22,7 +22,7 @@ public class DiffusersSchedulerSamplerTests
 {
     public static Sampler[] NewSamplers() =>
     [
-        new PlmsSampler(), new DeisSampler(1), new DeisSampler(2), new DeisSampler(3), new DpmSolverPlusPlus3MSampler(),
+        new PlmsSampler(), new PlmsSampler(rungeKuttaWarmUp: true), new DeisSampler(1), new DeisSampler(2), new DeisSampler(3), new DpmSolverPlusPlus3MSampler(),
         new DpmSolverPlusPlus3MSampler(DpmSolverSecondOrder.Heun), new DpmSolverPlusPlus3MSampler(thirdOrderWeight: DpmSolverThirdOrderWeight.Taylor), new DpmSolverPlusPlusSinglestepSampler(2), new DpmSolverPlusPlusSinglestepSampler(3),
         new DpmSolverPlusPlusSinglestepSampler(3, DpmSolverSecondOrder.Heun), new LcmSampler(), new TcdSampler(), new TcdSampler(0),
         new FlowMatchHeunSampler(), new SaSolverSampler(), new SaSolverSampler(3, 3), new SaSolverSampler(2, 2, _ => 1.0),
