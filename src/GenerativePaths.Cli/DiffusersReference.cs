@@ -73,7 +73,7 @@ internal static class DiffusersReference
         // PNDM's PLMS records the warm-up's predicted point as well: our states are its later entries.
         Func<int, int>? peerIndex = config.Sampler switch
         {
-            SamplerKind.Heun or SamplerKind.FlowMatchHeun => i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i,
+            SamplerKind.Heun or SamplerKind.FlowMatchHeun or SamplerKind.KDpm2Ancestral => i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i,
             SamplerKind.Pndm => i => i + 1,
             _ => null,
         };

@@ -22,20 +22,21 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
             ["HeunDiscreteScheduler"] = (SamplerKind.Heun, SampleCoordinates.VarianceExploding),
             ["LMSDiscreteScheduler"] = (SamplerKind.Lms, SampleCoordinates.VarianceExploding),
             ["KDPM2DiscreteScheduler"] = (SamplerKind.KDpm2, SampleCoordinates.VarianceExploding),
+            ["KDPM2AncestralDiscreteScheduler"] = (SamplerKind.KDpm2Ancestral, SampleCoordinates.VarianceExploding),
         };
 
     public override (double Start, double End) DefaultBetas(SamplerKind kind)
-        => kind is SamplerKind.Heun or SamplerKind.KDpm2 ? (0.00085, 0.012) : (0.0001, 0.02);
+        => kind is SamplerKind.Heun or SamplerKind.KDpm2 or SamplerKind.KDpm2Ancestral ? (0.00085, 0.012) : (0.0001, 0.02);
 
     public override bool AcceptsZeroSnr(SamplerKind kind) => kind is SamplerKind.Euler or SamplerKind.EulerAncestral;
 
-    public override bool ReplacesZeroTerminal(SamplerKind kind) => true;
-
     public override void CheckPrediction(DiffusersSchedulerConfig c, string value)
     {
-        if (value == "sample" && c.Sampler == SamplerKind.EulerAncestral)
-            throw c.Unsupported("prediction_type", value, "EulerAncestralDiscreteScheduler does not implement sample prediction");
+        if (value == "sample" && c.Sampler is SamplerKind.EulerAncestral or SamplerKind.KDpm2Ancestral)
+            throw c.Unsupported("prediction_type", value, $"{c.ClassName} does not implement sample prediction");
     }
+
+    public override bool ReplacesZeroTerminal(SamplerKind kind) => true;
 
     public override void ReadFields(DiffusersSchedulerConfig c)
     {
@@ -102,6 +103,14 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
                 double mid = Math.Exp(0.5 * (Math.Log((float)pts[i].SigmaOverAlpha) + Math.Log((float)pts[i - 1].SigmaOverAlpha)));
                 list.Add((float)c.Tables.SigmaToT((float)mid));
             }
+            if (i > 0 && c.Sampler == SamplerKind.KDpm2Ancestral)
+            {
+                // The geometric midpoint of sigma and sigma_down = sqrt(sigma'^2 - sigma_up^2), in float32 as the peer computes it.
+                float sg = (float)pts[i - 1].SigmaOverAlpha, sn = (float)pts[i].SigmaOverAlpha;
+                float up = MathF.Sqrt(sn * sn * (sg * sg - sn * sn) / (sg * sg)), down = MathF.Sqrt(sn * sn - up * up);
+                float mid = MathF.Exp(0.5f * (MathF.Log(sg) + MathF.Log(down)));
+                list.Add((float)c.Tables.SigmaToT(mid));
+            }
             list.Add(pts[i].ModelTime);
         }
         return list;
@@ -111,14 +120,15 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
     {
         var pts = schedule.Points;
         var list = new List<double>(2 * pts.Length);
-        bool twice = c.Sampler is SamplerKind.Heun or SamplerKind.KDpm2;
+        bool kdpm2 = c.Sampler is SamplerKind.KDpm2 or SamplerKind.KDpm2Ancestral;
+        bool twice = c.Sampler == SamplerKind.Heun || kdpm2;
         for (int i = 0; i < pts.Length; i++)
         {
             double s = pts[i].Alpha == 0 ? double.PositiveInfinity : pts[i].SigmaOverAlpha;
-            bool repeat = twice && i > 0 && (i < pts.Length - 1 || c.Sampler == SamplerKind.KDpm2);
+            bool repeat = twice && i > 0 && (i < pts.Length - 1 || kdpm2);
             list.Add(s);
             if (repeat) list.Add(s);
-            if (c.Sampler == SamplerKind.KDpm2 && i == pts.Length - 1) list.Add(s);
+            if (kdpm2 && i == pts.Length - 1) list.Add(s);
         }
         return list;
     }
@@ -136,6 +146,7 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
             SamplerKind.EulerAncestral => new EulerAncestralSampler(alwaysDrawNoise: true),
             SamplerKind.Heun => new HeunSampler(),
             SamplerKind.Lms => new LmsSampler(arguments.Order ?? 4),
+            SamplerKind.KDpm2Ancestral => new DiffusersKDpm2AncestralSampler(),
             _ => new Dpm2Sampler(),
         };
     }

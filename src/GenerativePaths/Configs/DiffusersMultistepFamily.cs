@@ -155,6 +155,8 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             return new DpmSolverPlusPlus3MSampler(second, c.LowerOrderFinal);
         if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 1)
             return new DdimSampler();
+        if (c.AlgorithmType == DpmAlgorithmType.SdeDpmSolverPlusPlus && c.SolverOrder == 2)
+            return new DiffusersDpmSolverPlusPlus2MSdeSampler(second, c.LowerOrderFinal);
         why = $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}";
         return null;
     }
