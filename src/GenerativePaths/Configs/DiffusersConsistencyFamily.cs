@@ -26,6 +26,10 @@ internal sealed class DiffusersConsistencyFamily : DiffusersSchedulerFamily
 
     public override string DefaultSpacing => "leading";
 
+    public override bool ReadsClipSample(SamplerKind kind) => true;
+
+    public override bool ReadsThresholding(SamplerKind kind) => true;
+
     public override void ReadFields(DiffusersSchedulerConfig c)
     {
         c.OriginalInferenceSteps = c.Int("original_inference_steps", 50);

@@ -16,6 +16,10 @@ internal sealed class DiffusersDdpmFamily : DiffusersSchedulerFamily
 
     public override bool DefaultClipSample => true;
 
+    public override bool ReadsClipSample(SamplerKind kind) => true;
+
+    public override bool ReadsThresholding(SamplerKind kind) => true;
+
     public override void ReadFields(DiffusersSchedulerConfig c)
     {
         if (c.UseKarrasSigmas || c.UseExponentialSigmas)

@@ -38,6 +38,9 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
 
     public override bool ReplacesZeroTerminal(SamplerKind kind) => true;
 
+    // Of the family only HeunDiscreteScheduler clips x0 (clip_sample); none thresholds.
+    public override bool ReadsClipSample(SamplerKind kind) => kind == SamplerKind.Heun;
+
     public override void ReadFields(DiffusersSchedulerConfig c)
     {
         if ((c.UseKarrasSigmas || c.UseExponentialSigmas) && c.Sampler == SamplerKind.EulerAncestral)

@@ -52,6 +52,13 @@ internal sealed class DiffusersFlowFamily : DiffusersSchedulerFamily
         c.FinalSigmasType = FinalSigmasType.Zero;
         c.SetAlphaToOne = true;
         c.Path = new RectifiedFlowPath(null, c.NumTrainTimesteps);
+        if (c.Sampler == SamplerKind.FlowMatchHeun)
+        {
+            // FlowMatchHeunDiscreteScheduler has only a static shift: the other fields are ignored, as the class ignores them.
+            c.UseDynamicShifting = false;
+            c.ShiftTerminal = null;
+            c.StochasticSampling = false;
+        }
         }
 
     // FlowMatchEulerDiscreteScheduler.__init__ + set_timesteps.

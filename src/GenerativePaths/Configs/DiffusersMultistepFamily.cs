@@ -55,6 +55,8 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
     // DEIS has no final_sigmas_type: its plan always ends at the smallest training sigma (or repeats the last Karras sigma).
     private static bool EndsAtSigmaMin(SamplerKind kind) => kind is SamplerKind.Deis or SamplerKind.SaSolver;
 
+    public override bool ReadsThresholding(SamplerKind kind) => true;
+
     public override void ReadFields(DiffusersSchedulerConfig c)
     {
         if (EndsAtSigmaMin(c.Sampler)) c.FinalSigmasType = FinalSigmasType.SigmaMin;

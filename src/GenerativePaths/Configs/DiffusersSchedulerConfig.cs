@@ -316,9 +316,10 @@ public sealed class DiffusersSchedulerConfig
         StepsOffset = Int("steps_offset", 0);
         if (StepsOffset < 0 || StepsOffset >= NumTrainTimesteps) throw Invalid("steps_offset", StepsOffset, $"must lie in [0, num_train_timesteps = {NumTrainTimesteps})");
 
-        ClipSample = Bool("clip_sample", Family.DefaultClipSample);
+        // A field the class does not read is ignored, as diffusers' from_config keeps it unused (a DDIM config swapped to Euler, say).
+        ClipSample = Family.ReadsClipSample(Sampler) && Bool("clip_sample", Family.DefaultClipSample);
         ClipSampleRange = Double("clip_sample_range", 1.0);
-        Thresholding = Bool("thresholding", false);
+        Thresholding = Family.ReadsThresholding(Sampler) && Bool("thresholding", false);
         DynamicThresholdingRatio = Double("dynamic_thresholding_ratio", 0.995);
         SampleMaxValue = Double("sample_max_value", 1.0);
         SetAlphaToOne = Bool("set_alpha_to_one", true);

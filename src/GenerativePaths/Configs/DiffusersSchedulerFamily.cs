@@ -50,6 +50,12 @@ internal abstract class DiffusersSchedulerFamily
     /// <summary>The default <c>timestep_spacing</c>.</summary>
     public virtual string DefaultSpacing => "linspace";
 
+    /// <summary>Whether the class reads <c>clip_sample</c> (else the field is ignored, as the class ignores it).</summary>
+    public virtual bool ReadsClipSample(SamplerKind kind) => false;
+
+    /// <summary>Whether the class reads <c>thresholding</c> (else the field is ignored, as the class ignores it).</summary>
+    public virtual bool ReadsThresholding(SamplerKind kind) => false;
+
     /// <summary>The default <c>clip_sample</c>.</summary>
     public virtual bool DefaultClipSample => false;
 

@@ -214,4 +214,26 @@ public class DiffusersFromConfigTests
         Assert.Equal(0.6, edm.SigmaData);
         Assert.Equal(5, edm.Rho);
     }
+
+    [Fact]
+    public void FieldsTheNewClassDoesNotReadAreIgnored()
+    {
+        // A DDIM configuration clips x0 and thresholds; Euler reads neither (diffusers keeps them unused), DPM-Solver only thresholds.
+        var ddim = DiffusersSchedulerConfig.Parse("""{"_class_name": "DDIMScheduler", "clip_sample": true, "thresholding": true}""");
+        Assert.True(ddim.ClipSample);
+        Assert.True(ddim.Thresholding);
+        var euler = ddim.WithClass("EulerDiscreteScheduler");
+        Assert.False(euler.ClipSample);
+        Assert.False(euler.Thresholding);
+        var dpm = ddim.WithClass("DPMSolverMultistepScheduler");
+        Assert.False(dpm.ClipSample);
+        Assert.True(dpm.Thresholding);
+        Assert.True(ddim.WithClass("DDPMScheduler").ClipSample);
+        // Swapping back restores them: the fields were kept.
+        Assert.True(euler.WithClass("DDIMScheduler").ClipSample);
+        var heun = DiffusersSchedulerConfig.Parse("""{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 3.0, "use_dynamic_shifting": true}""")
+            .WithClass("FlowMatchHeunDiscreteScheduler");
+        Assert.False(heun.UseDynamicShifting);
+        Assert.Equal(10, heun.CreateSchedule(10).StepCount);
+    }
 }
