@@ -68,7 +68,14 @@ internal static class DiffusersReference
 
         double scale = plan.InitialScale;
         var start = SamplerReferenceRun.Matrix(root.GetProperty("x_init")).Select(r => r.Select(v => v * scale).ToArray()).ToArray();
-        var run = SamplerReferenceRun.Run(model, start, schedule, sampler, new ReplayNoise(SamplerReferenceRun.Tape(root)),
+        // diffusers draws one tensor per step, in step order (some where the draw is multiplied by zero): the tape is keyed by each
+        // step's interval of sigma/alpha, so a sampler that skips an unneeded draw (k-diffusion's SDE samplers at sigma' = 0) stays in step.
+        var tape = SamplerReferenceRun.Tape(root);
+        double Ratio(int i) => schedule[i].Alpha == 0 ? double.PositiveInfinity : schedule[i].SigmaOverAlpha;
+        var noise = tape.Count > 0 && tape.Count <= schedule.StepCount
+            ? new ReplayNoise(tape, Enumerable.Range(0, tape.Count).Select(i => (Ratio(i), Ratio(i + 1))))
+            : new ReplayNoise(tape);
+        var run = SamplerReferenceRun.Run(model, start, schedule, sampler, noise,
             trajectoryBeforeEachStep: false, plan.PeerSampleScale, plan.VelocityPath);
         // PNDM's PLMS records the warm-up's predicted point as well: our states are its later entries.
         Func<int, int>? peerIndex = config.Sampler switch

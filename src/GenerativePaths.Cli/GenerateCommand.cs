@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using GenerativePaths.ParallelInTime;
 
 namespace GenerativePaths.Cli;
 
@@ -8,7 +10,23 @@ internal static class GenerateCommand
 {
     /// <summary>The settings of one generate run (after parsing).</summary>
     internal sealed record Settings(string? Sampler, int Steps, string Schedule, double Guidance, string? Labels, int? PerLabel, int? Count,
-        ulong Seed, int Threads, string Out, string? LabelsOut, string? Grid);
+        ulong Seed, int Threads, string Out, string? LabelsOut, string? Grid)
+    {
+        /// <summary>Parallel-in-time sampling: null (sequential), <c>picard</c> or <c>anderson</c>.</summary>
+        public string? Parallel { get; init; }
+
+        /// <summary>The parallel window (steps per round).</summary>
+        public int Window { get; init; } = 16;
+
+        /// <summary>The parallel tolerance (0: exact).</summary>
+        public double Tolerance { get; init; }
+
+        /// <summary>The Anderson memory (earlier rounds used by the extrapolation).</summary>
+        public int AndersonMemory { get; init; } = 3;
+
+        /// <summary>Where to write the run's statistics as JSON, or null.</summary>
+        public string? Stats { get; init; }
+    }
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -26,15 +44,23 @@ internal static class GenerateCommand
         var output = new Option<string>("--out") { Description = "The samples, float32 [n, ...sample_shape].", DefaultValueFactory = _ => "samples.npy" };
         var labelsOut = Options.Path("--labels-out", "The labels, int64 [n].");
         var grid = Options.Path("--grid", "A PNG grid of the samples (cards with 'image'); one row per label.");
+        var parallel = new Option<string?>("--parallel") { Description = "Parallel-in-time sampling: picard or anderson (default: sequential). With --tol 0 the samples equal the sequential run's." };
+        var window = Options.Int("--window", "Steps evaluated together per round with --parallel.", 16, min: 1, max: 100_000);
+        var tol = Options.Double("--tol", "The per-step tolerance of --parallel (0: exact, the sequential result).", 0.0, min: 0.0, max: 1e6);
+        var memory = Options.Int("--anderson-memory", "Earlier rounds an Anderson extrapolation uses (with --parallel anderson).", 3, min: 1, max: 8);
+        var stats = Options.Path("--stats", "Write the run's statistics (rounds, model_rows, steps, wall_seconds, ...) as JSON.");
         var command = new Command("generate", "Generate samples from a model with a named sampler and schedule.")
         {
-            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid,
+            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid, parallel, window, tol, memory, stats,
         };
         command.SetAction(parse =>
         {
             var settings = new Settings(parse.GetValue(sampler), parse.GetValue(steps), parse.GetValue(schedule)!, parse.GetValue(guidance),
                 parse.GetValue(labels), parse.GetValue(perLabel), parse.GetValue(count), parse.GetValue(seed), parse.GetValue(threads),
-                parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid));
+                parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid))
+            {
+                Parallel = parse.GetValue(parallel), Window = parse.GetValue(window), Tolerance = parse.GetValue(tol), AndersonMemory = parse.GetValue(memory), Stats = parse.GetValue(stats),
+            };
             Check(settings);
             using var m = ModelLoader.Load(parse.GetValue(model)!, parse.GetValue(card), settings.Threads);
             return Run(m, settings, stdout, stderr);
@@ -52,6 +78,21 @@ internal static class GenerateCommand
         Options.CheckWritable(s.Out, "--out");
         if (s.LabelsOut is not null) Options.CheckWritable(s.LabelsOut, "--labels-out");
         if (s.Grid is not null) Options.CheckWritable(s.Grid, "--grid");
+        if (s.Stats is not null) Options.CheckWritable(s.Stats, "--stats");
+        ParallelFor(s);
+    }
+
+    /// <summary>The parallel settings named by <c>--parallel</c>, or null for a sequential run.</summary>
+    private static ParallelSettings? ParallelFor(Settings s)
+    {
+        if (s.Parallel is null) return null;
+        var acceleration = s.Parallel.ToLowerInvariant() switch
+        {
+            "picard" => ParallelAcceleration.Picard,
+            "anderson" => ParallelAcceleration.Anderson,
+            _ => throw new CommandLineException($"unknown --parallel '{s.Parallel}'; use picard or anderson."),
+        };
+        return new ParallelSettings(acceleration, s.Window, s.Tolerance) { AndersonMemory = s.AndersonMemory };
     }
 
     /// <summary>Runs on a loaded model; returns the exit code.</summary>
@@ -86,7 +127,8 @@ internal static class GenerateCommand
         if (s.Grid is not null && model.Image is null) throw new CommandLineException($"the card of {model.Name} has no 'image'; --grid needs one.");
 
         var bar = ProgressBar.For(stderr);
-        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report);
+        var parallel = ParallelFor(s);
+        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report, parallel);
         NpyFile.WriteFloat32(s.Out, result.Samples, [count, .. model.SampleShape]);
         if (s.LabelsOut is not null) NpyFile.WriteInt64(s.LabelsOut, labels!.Select(l => (long)l).ToArray(), [count]);
         string gridNote = "";
@@ -97,7 +139,40 @@ internal static class GenerateCommand
         }
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"generate: {count} samples of {model.Name}, {entry.Name} on the {s.Schedule} schedule, {result.Steps} steps, NFE {result.ModelEvaluationsPerBatch}"
-            + $"{(s.Guidance != 1 ? $", guidance {s.Guidance:G4}" : "")}, seed {s.Seed}, {result.Seconds:F2} s -> {s.Out}{gridNote}"));
+            + $"{(s.Guidance != 1 ? $", guidance {s.Guidance:G4}" : "")}"
+            + $"{(parallel is null ? "" : $", {s.Parallel!.ToLowerInvariant()} window {s.Window} tol {s.Tolerance:G4}: {result.Rounds} rounds{(result.Converged ? "" : " (round limit)")}")}"
+            + $", seed {s.Seed}, {result.Seconds:F2} s -> {s.Out}{gridNote}"));
+        if (s.Stats is not null) WriteStats(s.Stats, s, entry.Name, count, result, parallel);
         return Cli.ExitOk;
+    }
+
+    /// <summary>The statistics file: the same keys for sequential runs (<c>rounds</c> = model calls per batch) and parallel ones.</summary>
+    private static void WriteStats(string path, Settings s, string sampler, int count, GenerationResult r, ParallelSettings? parallel)
+    {
+        using var stream = File.Create(path);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("sampler", sampler);
+        w.WriteString("schedule", s.Schedule);
+        w.WriteNumber("samples", count);
+        w.WriteNumber("steps", r.Steps);
+        w.WriteString("parallel", parallel is null ? "none" : s.Parallel!.ToLowerInvariant());
+        if (parallel is not null)
+        {
+            w.WriteNumber("window", parallel.Window);
+            w.WriteNumber("tol", parallel.Tolerance);
+        }
+        w.WriteNumber("rounds", r.Rounds);
+        w.WriteNumber("sequential_model_calls", r.ModelEvaluationsPerBatch);
+        w.WriteNumber("model_rows", r.ModelRows);
+        w.WriteBoolean("converged", r.Converged);
+        w.WriteNumber("wall_seconds", r.Seconds);
+        if (r.RoundOfStep is { } perStep)
+        {
+            w.WriteStartArray("round_of_step");
+            foreach (int k in perStep) w.WriteNumberValue(k);
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
     }
 }

@@ -1,5 +1,6 @@
 using GenerativePaths.Models;
 using GenerativePaths.Noise;
+using GenerativePaths.ParallelInTime;
 using GenerativePaths.Samplers;
 using GenerativePaths.Schedules;
 using GenerativePaths.Tensors;
@@ -30,7 +31,26 @@ internal sealed record GenerationModel(IGenerativeModel<float> Model, int[] Samp
 }
 
 /// <summary>What a generation run produced: the samples (row-major, one row per sample) and the work done.</summary>
-internal sealed record GenerationResult(float[] Samples, int Count, int SampleLength, int Steps, long ModelEvaluationsPerBatch, long ModelEvaluationsTotal, double Seconds);
+/// <param name="Samples">The samples, row-major.</param>
+/// <param name="Count">Samples.</param>
+/// <param name="SampleLength">Values per sample.</param>
+/// <param name="Steps">Schedule steps.</param>
+/// <param name="ModelEvaluationsPerBatch">Model calls of the sequential run of one batch (the longest).</param>
+/// <param name="ModelEvaluationsTotal">Model calls of the sequential run over all batches.</param>
+/// <param name="Seconds">Wall-clock seconds.</param>
+/// <param name="Rounds">Sequential batched model calls of the longest batch (a sequential run: its model evaluations).</param>
+/// <param name="ModelRows">Rows handed to the model over all batches.</param>
+/// <param name="Converged">False when a parallel run stopped at its round limit.</param>
+/// <param name="RoundOfStep">For a parallel run, per step the round after which it was accepted (the latest over batches); else null.</param>
+internal sealed record GenerationResult(float[] Samples, int Count, int SampleLength, int Steps, long ModelEvaluationsPerBatch, long ModelEvaluationsTotal, double Seconds,
+    long Rounds = 0, long ModelRows = 0, bool Converged = true, int[]? RoundOfStep = null);
+
+/// <summary>Parallel-in-time settings of a generation run (<see cref="ParallelSampling"/>).</summary>
+internal sealed record ParallelSettings(ParallelAcceleration Acceleration, int Window, double Tolerance, int MaxRounds = 0)
+{
+    /// <summary>Earlier rounds an Anderson extrapolation uses.</summary>
+    public int AndersonMemory { get; init; } = 3;
+}
 
 /// <summary>
 /// Runs a sampler over many samples in batches, with noise keyed by sample index so that sample <c>i</c> is the same whatever
@@ -52,7 +72,7 @@ internal static class Generation
     /// <remarks>The progress callback receives (steps done, steps in all) over every batch.</remarks>
     /// <exception cref="CommandLineException">Guidance without a null class, or labels outside the model's classes.</exception>
     public static GenerationResult Run(GenerationModel model, Sampler sampler, StepSchedule schedule, int count, int[]? labels, double guidance,
-        ulong seed, Action<int, int>? progress = null)
+        ulong seed, Action<int, int>? progress = null, ParallelSettings? parallel = null)
     {
         if (count < 1) throw new CommandLineException($"the sample count must be at least 1 (got {count}).");
         if (labels is not null)
@@ -69,7 +89,9 @@ internal static class Generation
         int length = model.SampleLength;
         var samples = new float[(long)count * length];
         int batches = (count + BatchSize - 1) / BatchSize;
-        long perBatch = 0, total = 0;
+        long perBatch = 0, total = 0, rounds = 0, modelRows = 0;
+        bool converged = true;
+        int[]? roundOfStep = parallel is null ? null : new int[schedule.StepCount];
         int done = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var noise = new PhiloxNoise(seed);
@@ -93,15 +115,35 @@ internal static class Generation
             }
             int before = done * schedule.StepCount;
             var stepProgress = progress is null ? null : new StepProgress(k => progress(before + k, batches * schedule.StepCount));
-            var result = SamplingLoop.Run(m, x, schedule, sampler, noise, new SamplingOptions<float> { Condition = condition, SampleIds = ids, Progress = stepProgress });
+            if (parallel is null)
+            {
+                var result = SamplingLoop.Run(m, x, schedule, sampler, noise, new SamplingOptions<float> { Condition = condition, SampleIds = ids, Progress = stepProgress });
+                perBatch = Math.Max(perBatch, result.Statistics.ModelEvaluations);
+                total += result.Statistics.ModelEvaluations;
+                rounds = Math.Max(rounds, result.Statistics.ModelEvaluations);
+                modelRows += result.Statistics.ModelEvaluations * rows;
+            }
+            else
+            {
+                var result = ParallelSampling.Run(m, x, schedule, sampler, noise, new ParallelSamplingOptions<float>
+                {
+                    Window = parallel.Window, Tolerance = parallel.Tolerance, Acceleration = parallel.Acceleration, MaxRounds = parallel.MaxRounds, AndersonMemory = parallel.AndersonMemory,
+                    Condition = condition, SampleIds = ids, Progress = stepProgress,
+                });
+                var st = result.Statistics;
+                perBatch = Math.Max(perBatch, st.SequentialModelCalls);
+                total += st.SequentialModelCalls;
+                rounds = Math.Max(rounds, st.Rounds);
+                modelRows += st.ModelRows;
+                converged &= st.Converged;
+                for (int i = 0; i < roundOfStep!.Length; i++) roundOfStep[i] = Math.Max(roundOfStep[i], st.RoundOfStep[i]);
+            }
             x.Span.CopyTo(samples.AsSpan(start * length, rows * length));
-            perBatch = Math.Max(perBatch, result.Statistics.ModelEvaluations);
-            total += result.Statistics.ModelEvaluations;
             done++;
         }
         foreach (float v in samples)
             if (!float.IsFinite(v)) throw new CommandLineException("the sampler produced a non-finite value; try more steps or another sampler.");
-        return new GenerationResult(samples, count, length, schedule.StepCount, perBatch, total, clock.Elapsed.TotalSeconds);
+        return new GenerationResult(samples, count, length, schedule.StepCount, perBatch, total, clock.Elapsed.TotalSeconds, rounds, modelRows, converged, roundOfStep);
     }
 
     /// <summary>Labels for <paramref name="count"/> samples cycling through <c>0 .. classes - 1</c>.</summary>

@@ -22,6 +22,14 @@ internal static class SamplerCatalog
         new("unipc", "UniPC, order 2, bh2 (Zhao et al. 2023)", () => new UniPcSampler(), 1, false),
         new("dpm2", "DPM-2 (Karras et al. 2022, k-diffusion)", () => new Dpm2Sampler(), 2, false),
         new("flow_euler", "flow-matching Euler (diffusers FlowMatchEulerDiscrete)", () => new FlowMatchEulerSampler(), 1, false),
+        new("dpm2_a", "DPM-2 ancestral (k-diffusion sample_dpm_2_ancestral)", () => new Dpm2AncestralSampler(), 2, true),
+        new("dpmpp_2s_a", "DPM-Solver++(2S) ancestral (Lu et al. 2022, k-diffusion)", () => new DpmSolverPlusPlus2SAncestralSampler(), 2, true),
+        new("dpmpp_sde", "DPM-Solver++ SDE, two evaluations per step (k-diffusion sample_dpmpp_sde)", () => new DpmSolverPlusPlusSdeSampler(), 2, true),
+        new("dpmpp_2m_sde", "DPM-Solver++(2M) SDE, midpoint (Lu et al. 2022, k-diffusion)", () => new DpmSolverPlusPlus2MSdeSampler(), 1, true),
+        new("dpmpp_2m_sde_heun", "DPM-Solver++(2M) SDE, heun (k-diffusion solver_type='heun')", () => new DpmSolverPlusPlus2MSdeSampler(secondOrder: DpmSolverSecondOrder.Heun), 1, true),
+        new("dpmpp_3m_sde", "DPM-Solver++(3M) SDE (k-diffusion sample_dpmpp_3m_sde)", () => new DpmSolverPlusPlus3MSdeSampler(), 1, true),
+        new("dpm_fast", "DPM-Solver-fast: single-step DPM-Solver-3 (Lu et al. 2022)", () => new DpmSolverFastSampler(), 3, false),
+        new("dpm_adaptive", "DPM-Solver-23 with adaptive steps within each step (Lu et al. 2022, k-diffusion)", () => new DpmSolverAdaptiveSampler(), 3, false),
     ];
 
     /// <summary>The schedule names; <c>default</c> is the model card's own plan.</summary>

@@ -23,7 +23,8 @@ internal sealed class RecordingModel(IGenerativeModel<double> inner) : IGenerati
 }
 
 /// <summary>What a sampler reference run produced, before comparison.</summary>
-internal sealed record SamplerRunResult(double[][] Final, List<double[][]> Trajectory, List<double> ModelCallTimes, long Nfe, int NoiseUsed, int NoiseRecorded);
+/// <remarks>NoiseByInterval: the tape lists each draw's interval, so recorded draws the sampler does not need (multiplied by zero by the peer) may be passed over.</remarks>
+internal sealed record SamplerRunResult(double[][] Final, List<double[][]> Trajectory, List<double> ModelCallTimes, long Nfe, int NoiseUsed, int NoiseRecorded, bool NoiseByInterval = false);
 
 /// <summary>Shared parts of the diffusers and k-diffusion reference runners.</summary>
 internal static class SamplerReferenceRun
@@ -34,12 +35,23 @@ internal static class SamplerReferenceRun
         return GaussianMixture.Isotropic(Doubles(g.GetProperty("weights")), Matrix(g.GetProperty("means")), Doubles(g.GetProperty("stds")));
     }
 
-    public static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+    /// <summary>The numbers of an array; a <c>null</c> (the peer's NaN or infinity, <c>peer_finite: false</c>) reads as NaN.</summary>
+    public static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble()).ToArray();
 
     public static double[][] Matrix(JsonElement e) => e.EnumerateArray().Select(Doubles).ToArray();
 
     public static List<double[][]> Tape(JsonElement root)
         => root.TryGetProperty("noise", out var n) && n.ValueKind == JsonValueKind.Array ? n.EnumerateArray().Select(Matrix).ToList() : [];
+
+    /// <summary>The case's noise tape, keyed by the <c>noise_interval</c> of each draw when the case lists them.</summary>
+    public static ReplayNoise Replay(JsonElement root)
+    {
+        var tape = Tape(root);
+        if (root.TryGetProperty("noise_interval", out var iv) && iv.ValueKind == JsonValueKind.Array)
+            return new ReplayNoise(tape, iv.EnumerateArray().Select(Doubles).Select(a => a.Length == 2 ? (a[0], a[1])
+                : throw new FormatException($"a noise_interval entry has {a.Length} numbers, not 2")).ToList());
+        return new ReplayNoise(tape);
+    }
 
     /// <summary>Runs the sampler; <paramref name="outputScale"/> scales the path state after each step (point i+1) to the peer's coordinates.</summary>
     public static SamplerRunResult Run(IGenerativeModel<double> model, double[][] start, StepSchedule schedule, Sampler sampler, ReplayNoise noise,
@@ -59,24 +71,28 @@ internal static class SamplerReferenceRun
         };
         var result = SamplingLoop.Run(new SamplerState<double>(recorder, schedule, x, noise, velocityPath: velocityPath), sampler, options);
         return new SamplerRunResult(Scaled(x, outputScale(schedule.StepCount)), trajectory, recorder.Times, result.Statistics.ModelEvaluations,
-            noise.Consumed, noise.Consumed + noise.Remaining);
+            noise.Consumed, noise.Consumed + noise.Skipped + noise.Remaining, noise.HasIntervals);
     }
 
     private static double[][] Scaled(BatchTensor<double> x, double scale)
         => x.ToRows().Select(r => r.Select(v => v * scale).ToArray()).ToArray();
 
     /// <summary>Compares with the peer; <paramref name="peerIndexOf"/> maps our trajectory entry to the peer's when the peer records more states (Heun's half steps).</summary>
-    public static ReferenceOutcome Outcome(string name, JsonElement root, SamplerRunResult run, string callTimesField, string trajectoryField, string samplerDescription, Func<int, int>? peerIndexOf = null)
+    /// <remarks>With <c>includeTrajectory</c> the trajectory's difference counts in the compared figure too (else it is only reported).</remarks>
+    public static ReferenceOutcome Outcome(string name, JsonElement root, SamplerRunResult run, string callTimesField, string trajectoryField, string samplerDescription,
+        Func<int, int>? peerIndexOf = null, bool includeTrajectory = false)
     {
-        static bool AllNumbers(JsonElement m) => m.ValueKind == JsonValueKind.Array
-            && m.EnumerateArray().All(r => r.ValueKind == JsonValueKind.Array && r.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number));
-        if (!AllNumbers(root.GetProperty("x_final")))
-            return PeerNotFinite(name, root, run, trajectoryField, samplerDescription, peerIndexOf);
         var expected = Matrix(root.GetProperty("x_final"));
-        double diff = MaxAbs(expected, run.Final);
+        bool peerFinal = expected.All(r => r.All(double.IsFinite));
         var report = new List<string> { $"{name}: {samplerDescription}, {run.Nfe} model evaluations, {run.NoiseUsed} of {run.NoiseRecorded} recorded noise tensors used" };
-        // The peer's noise must be consumed exactly as recorded; a leftover tensor means the draws are out of step.
-        if (run.NoiseUsed != run.NoiseRecorded) diff = double.NaN;
+        double diff = peerFinal ? MaxAbs(expected, run.Final) : double.NaN;
+        // The peer's noise must be consumed exactly as recorded; a leftover tensor means the draws are out of step. A tape keyed by interval
+        // matched each draw by its interval (ReplayNoise throws otherwise), and the draws left over are ones the peer multiplied by zero.
+        if (run.NoiseUsed != run.NoiseRecorded)
+        {
+            if (run.NoiseByInterval) report.Add($"  noise: {run.NoiseRecorded - run.NoiseUsed} recorded draws not needed (matched by interval; the peer scaled them by zero)");
+            else diff = double.NaN;
+        }
         if (root.TryGetProperty(callTimesField, out var ct))
         {
             var peer = Doubles(ct);
@@ -85,45 +101,27 @@ internal static class SamplerReferenceRun
                 : double.PositiveInfinity;
             report.Add($"  model calls: {run.ModelCallTimes.Count} (peer {peer.Length}), max relative time difference {rel:E2}");
         }
+        double worst = double.NaN;
+        int finiteStates = 0;
         if (root.TryGetProperty(trajectoryField, out var tr))
         {
             var peer = tr.EnumerateArray().Select(Matrix).ToList();
             if (peerIndexOf is not null) peer = Enumerable.Range(0, run.Trajectory.Count).Select(i => peerIndexOf(i)).Where(j => j >= 0 && j < peer.Count).Select(j => peer[j]).ToList();
-            double worst = peer.Count == run.Trajectory.Count ? peer.Zip(run.Trajectory, MaxAbs).DefaultIfEmpty(0).Max() : double.PositiveInfinity;
-            report.Add($"  trajectory: {run.Trajectory.Count} states (peer {peer.Count}), max abs difference {worst:E3}");
+            // Where the peer went non-finite (null), the comparison stops at its last finite state.
+            finiteStates = peer.TakeWhile(m => m.All(r => r.All(double.IsFinite))).Count();
+            worst = peer.Count == run.Trajectory.Count ? peer.Take(finiteStates).Zip(run.Trajectory, MaxAbs).DefaultIfEmpty(0).Max() : double.PositiveInfinity;
+            report.Add($"  trajectory: {run.Trajectory.Count} states (peer {peer.Count}{(finiteStates < peer.Count ? $", {finiteStates} finite" : "")}), max abs difference {worst:E3}");
         }
+        else if (trajectoryField == "-") report.Add("  trajectory: not compared (the peer records its internal attempts)");
+        if (!peerFinal)
+        {
+            // The peer's x_final is null (its NaN): the library must be finite and agree with the peer's trajectory up to its last finite state.
+            bool ours = run.Final.All(r => r.All(double.IsFinite));
+            report.Add($"  x_final: the peer's is null (NaN); ours is {(ours ? "finite" : "NOT finite")}; compared: the peer's {finiteStates} finite trajectory states");
+            diff = ours && double.IsFinite(worst) && finiteStates > 0 ? worst : double.NaN;
+        }
+        else if (includeTrajectory && !double.IsNaN(diff)) diff = double.IsNaN(worst) ? diff : Math.Max(diff, worst);
         return new ReferenceOutcome(Json(name, run), diff, report);
-    }
-
-    /// <summary>
-    /// A case whose peer produced NaN (its <c>x_final</c> holds null): the library's result must be finite, and its trajectory is
-    /// compared with the peer's up to the peer's last finite entry; the difference reported is the largest there.
-    /// </summary>
-    private static ReferenceOutcome PeerNotFinite(string name, JsonElement root, SamplerRunResult run, string trajectoryField, string samplerDescription, Func<int, int>? peerIndexOf)
-    {
-        var report = new List<string> { $"{name}: {samplerDescription}, {run.Nfe} model evaluations; the peer's x_final is null (NaN)" };
-        bool finite = run.Final.All(r => r.All(double.IsFinite));
-        if (!root.TryGetProperty(trajectoryField, out var tr) || tr.ValueKind != JsonValueKind.Array)
-            return new ReferenceOutcome(Json(name, run), double.NaN, report, "the peer's x_final is null and the case lists no trajectory to compare with");
-        var entries = tr.EnumerateArray().ToList();
-        var peer = new List<double[][]>();
-        foreach (var e in entries)
-        {
-            bool ok = e.ValueKind == JsonValueKind.Array && e.EnumerateArray().All(r => r.ValueKind == JsonValueKind.Array && r.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number));
-            if (!ok) break;
-            peer.Add(Matrix(e));
-        }
-        double worst = 0;
-        for (int i = 0; i < run.Trajectory.Count; i++)
-        {
-            int j = peerIndexOf is null ? i : peerIndexOf(i);
-            if (j < 0 || j >= peer.Count) continue;
-            worst = Math.Max(worst, MaxAbs(peer[j], run.Trajectory[i]));
-        }
-        if (run.NoiseUsed != run.NoiseRecorded) worst = double.NaN;
-        report.Add($"  trajectory: {peer.Count} finite peer states of {entries.Count} compared, max abs difference {worst:E3}");
-        report.Add($"  the library's x_final is {(finite ? "finite" : "NOT finite")}");
-        return new ReferenceOutcome(Json(name, run), finite ? worst : double.NaN, report);
     }
 
     public static double MaxAbs(double[][] a, double[][] b)

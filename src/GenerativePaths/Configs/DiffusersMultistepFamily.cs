@@ -158,7 +158,7 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
         if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 1)
             return new DdimSampler();
         if (c.AlgorithmType == DpmAlgorithmType.SdeDpmSolverPlusPlus && c.SolverOrder == 2)
-            return new DiffusersDpmSolverPlusPlus2MSdeSampler(second, c.LowerOrderFinal);
+            return new DpmSolverPlusPlus2MSdeSampler(eta: 1.0, secondOrder: second, lowerOrderFinal: c.LowerOrderFinal);
         why = $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}";
         return null;
     }

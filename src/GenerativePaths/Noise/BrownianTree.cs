@@ -184,3 +184,101 @@ public sealed class BrownianTree
     private static void Normals(long node, uint id, ulong seed, Span<float> z)
         => PhiloxNormals.Fill(z, 0, id, seed, (ulong)(NoiseStreams.BrownianFirst + node));
 }
+
+/// <summary>
+/// A noise source that can be asked for the noise of an interval <c>(from, to)</c> of noise levels (in the variance-exploding
+/// coordinate <c>sigma / alpha</c>), as k-diffusion's <c>noise_sampler(sigma, sigma_next)</c> is. Stochastic samplers ask through
+/// <see cref="Samplers.SamplerState{T}.DrawNoise(long, double, double, BatchTensor{T})"/>; a source without this interface is asked
+/// by stream alone.
+/// </summary>
+/// <remarks>Thread safety: per implementation (<see cref="BrownianNoise"/> is thread safe, <see cref="ReplayNoise"/> is not).</remarks>
+public interface IIntervalNoiseSource
+{
+    /// <summary>Fills <paramref name="destination"/> with standard normals for the interval <c>(from, to)</c>; <paramref name="stream"/>
+    /// is the stream a plain request would name (the step index), for sources that need it.</summary>
+    /// <param name="destination">The tensor to fill; row <c>b</c> receives the noise of sample <c>sampleIds[b]</c>.</param>
+    /// <param name="from">The interval's start (<c>sigma / alpha</c> of the step's start).</param>
+    /// <param name="to">The interval's end.</param>
+    /// <param name="stream">The plain stream of the request.</param>
+    /// <param name="sampleIds">One non-negative identity per row.</param>
+    void FillInterval<T>(BatchTensor<T> destination, double from, double to, long stream, ReadOnlySpan<long> sampleIds)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+/// <summary>
+/// The noise of a per-sample Brownian path: the request for the interval <c>(from, to)</c> returns
+/// <c>(W(to) - W(from)) / sqrt(|to - from|)</c> of a <see cref="BrownianTree"/>, a standard normal per element, correlated across
+/// requests exactly as a Brownian path's increments are (k-diffusion's <c>BrownianTreeNoiseSampler</c>). The default noise of the SDE
+/// samplers (DPM++ SDE, 2M SDE, 3M SDE): refining the steps on the same seed refines the same path, so the run converges strongly.
+/// </summary>
+/// <remarks>
+/// <para>Queries outside <c>[TMin, TMax]</c> are clamped into it. A request whose interval resolves to one grid point of the tree
+/// (a zero-length interval, or both ends clamped to the same end) and a request without an interval
+/// (<see cref="Fill{T}(BatchTensor{T}, long, ReadOnlySpan{long})"/>) are answered with independent normals: the
+/// <see cref="PhiloxNoise"/> values of the same seed for the request's stream.</para>
+/// <para>Thread safety: an instance is immutable; any number of threads may use it at once.</para>
+/// </remarks>
+public sealed class BrownianNoise : NoiseSource, IIntervalNoiseSource
+{
+    private readonly PhiloxNoise _fallback;
+
+    /// <summary>Brownian noise with one seed for every sample on the noise range <c>[sigmaMin, sigmaMax]</c>.</summary>
+    /// <param name="seed">The seed.</param>
+    /// <param name="sigmaMin">The smallest noise level queried (for a schedule: its smallest nonzero <c>sigma / alpha</c>).</param>
+    /// <param name="sigmaMax">The largest noise level queried.</param>
+    /// <param name="depth">The tree depth (grid of <c>2^depth</c> cells), 1 to 52.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The range is empty or not finite, or the depth is outside 1..52.</exception>
+    public BrownianNoise(ulong seed, double sigmaMin, double sigmaMax, int depth = 24)
+    {
+        Tree = new BrownianTree(seed, sigmaMin, sigmaMax, depth);
+        _fallback = new PhiloxNoise(seed);
+    }
+
+    /// <summary>Brownian noise from an existing tree (and its seed for the fallback normals).</summary>
+    /// <param name="tree">The Brownian tree.</param>
+    /// <param name="seed">The seed of the independent normals of degenerate or interval-less requests.</param>
+    public BrownianNoise(BrownianTree tree, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        Tree = tree;
+        _fallback = new PhiloxNoise(seed);
+    }
+
+    /// <summary>Brownian noise whose range is the noise range of <paramref name="schedule"/>: its smallest nonzero and its largest
+    /// finite <c>sigma / alpha</c> (as k-diffusion's samplers build their noise sampler from <c>sigmas</c>).</summary>
+    /// <exception cref="ArgumentException">The schedule has fewer than two distinct finite nonzero noise levels.</exception>
+    public static BrownianNoise ForSchedule(ulong seed, Schedules.StepSchedule schedule, int depth = 24)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        double min = double.PositiveInfinity, max = 0;
+        foreach (var p in schedule.Points)
+        {
+            if (!(p.Sigma > 0) || !(p.Alpha > 0)) continue;
+            double s = p.Sigma / p.Alpha;
+            if (!double.IsFinite(s)) continue;
+            min = Math.Min(min, s);
+            max = Math.Max(max, s);
+        }
+        if (!(max > min)) throw new ArgumentException("The schedule has no range of noise levels for a Brownian tree (fewer than two distinct finite nonzero sigma / alpha).", nameof(schedule));
+        return new BrownianNoise(seed, min, max, depth);
+    }
+
+    /// <summary>The tree that holds the path.</summary>
+    public BrownianTree Tree { get; }
+
+    /// <inheritdoc/>
+    public override void Fill<T>(BatchTensor<T> destination, long stream, ReadOnlySpan<long> sampleIds)
+        => _fallback.Fill(destination, stream, sampleIds);
+
+    /// <inheritdoc/>
+    public void FillInterval<T>(BatchTensor<T> destination, double from, double to, long stream, ReadOnlySpan<long> sampleIds)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        double a = Clamp(from), b = Clamp(to);
+        if (Tree.GridTime(a) == Tree.GridTime(b)) { _fallback.Fill(destination, stream, sampleIds); return; }
+        Tree.NormalizedIncrement(a, b, destination, sampleIds);
+    }
+
+    private double Clamp(double t) => double.IsNaN(t) ? throw new ArgumentOutOfRangeException(nameof(t), t, "A noise interval end is NaN.") : Math.Clamp(t, Tree.TMin, Tree.TMax);
+}

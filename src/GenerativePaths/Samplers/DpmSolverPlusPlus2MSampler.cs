@@ -47,6 +47,9 @@ public sealed class DpmSolverPlusPlus2MSampler : Sampler
     /// <summary>Whether the last step of a short schedule is first order.</summary>
     public bool LowerOrderFinal { get; }
 
+    // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out).
+    private const string HistoryQuantity = "denoised";
+
     /// <inheritdoc/>
     public override string Name => "dpmpp_2m";
 
@@ -61,8 +64,8 @@ public sealed class DpmSolverPlusPlus2MSampler : Sampler
         var x = state.X;
         var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
         var current = state.History(index & 1);
-        bool hasPrevious = index > 0 && state.LastHistoryStep == index - 1;
-        state.LastHistoryStep = index;
+        bool hasPrevious = index > 0 && state.HistoryHolds(Name, HistoryQuantity, index - 1);
+        state.MarkHistory(Name, HistoryQuantity, index);
 
         // exp(-h) = SNR ratio; between zero-SNR points (alpha' = 0, hence alpha = 0) its limit 1 makes the step x' = (sigma' / sigma) x.
         double expMinusH = to.Alpha == 0 ? 1.0 : from.Alpha * to.Sigma / (to.Alpha * from.Sigma);

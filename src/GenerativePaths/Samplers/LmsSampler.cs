@@ -43,6 +43,9 @@ public sealed class LmsSampler : Sampler
     /// <summary>Whether a step to <c>sigma = 0</c> returns <c>alpha' x0hat</c> (true) or follows the multistep rule to <c>s = 0</c> (false, as the peers).</summary>
     public bool DenoisedFinalStep { get; }
 
+    // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out).
+    private const string HistoryQuantity = "slope";
+
     /// <inheritdoc/>
     public override string Name => "lms";
 
@@ -56,8 +59,8 @@ public sealed class LmsSampler : Sampler
         if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
         var x = state.X;
         var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
-        int available = MultistepHistory.Available(state, index, Order - 1);
-        state.LastHistoryStep = index;
+        int available = MultistepHistory.Available(state, index, Order - 1, Name, HistoryQuantity);
+        state.MarkHistory(Name, HistoryQuantity, index);
         var current = MultistepHistory.Slot(state, index);
         if (to.Sigma == 0 && DenoisedFinalStep)
         {

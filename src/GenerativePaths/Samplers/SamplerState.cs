@@ -108,8 +108,31 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The denoised estimate of the current step's first evaluation; valid when <see cref="TrackDenoised"/> is set.</summary>
     public BatchTensor<T> Denoised => _denoised ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
 
-    /// <summary>The step index whose denoised estimate <see cref="History(int)"/> holds in slot <c>step % 2</c>, or -1; kept by multistep samplers.</summary>
-    public int LastHistoryStep { get; set; } = -1;
+    /// <summary>The last step that wrote the history buffers, or -1 (none). Setting it directly records an entry with no writer, which no
+    /// library sampler accepts; samplers use <see cref="MarkHistory"/> and <see cref="HistoryHolds"/>.</summary>
+    public int LastHistoryStep
+    {
+        get => HistoryTag?.Step ?? -1;
+        set => HistoryTag = value < 0 ? null : new HistoryTag(null, null, value, value + 1);
+    }
+
+    /// <summary>Who wrote the history buffers, what they hold and for which step (null: nothing valid).</summary>
+    public HistoryTag? HistoryTag { get; private set; }
+
+    /// <summary>Records that <paramref name="writer"/> wrote <paramref name="quantity"/> into the history for step <paramref name="step"/>.</summary>
+    /// <remarks>The entry count grows by one when the same writer wrote the same quantity at <c>step - 1</c> and restarts at 1 otherwise.</remarks>
+    public void MarkHistory(string writer, string quantity, int step)
+        => HistoryTag = new HistoryTag(writer, quantity, step, HistoryHolds(writer, quantity, step - 1) ? HistoryTag!.Value.Entries + 1 : 1);
+
+    /// <summary>How many consecutive entries, for steps <c>index - 1, index - 2, ...</c>, <paramref name="writer"/> wrote as
+    /// <paramref name="quantity"/> (0 when the last entry is not its own or not for step <c>index - 1</c>).</summary>
+    public int HistoryEntries(string writer, string quantity, int index)
+        => HistoryHolds(writer, quantity, index - 1) ? HistoryTag!.Value.Entries : 0;
+
+    /// <summary>True when the history was last written by <paramref name="writer"/>, holds <paramref name="quantity"/>, and was written at
+    /// step <paramref name="step"/>; a history of another sampler, another quantity or another step is never used.</summary>
+    public bool HistoryHolds(string writer, string quantity, int step)
+        => HistoryTag is { } t && t.Step == step && t.Writer == writer && t.Quantity == quantity;
 
     private bool _firstEvaluationOfStep;
 
@@ -139,6 +162,25 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         ModelEvaluations = 0;
         LastHistoryStep = -1;
         StepIndex = 0;
+    }
+
+    /// <summary>
+    /// Makes this state a copy of <paramref name="other"/> at the same point of a run: the sample, the model-output, scratch, history and
+    /// denoised buffers (allocating those this state lacks) and the history marker. Used by the parallel-in-time driver to restart a sweep
+    /// from the last converged step. Both states must belong to runs of the same shape.
+    /// </summary>
+    internal void CopyFrom(SamplerState<T> other)
+    {
+        other.X.CopyTo(X);
+        other.ModelOutput.CopyTo(ModelOutput);
+        other.SecondOutput.CopyTo(SecondOutput);
+        for (int k = 0; k < ScratchCount; k++)
+            if (other._scratch[k] is { } s) s.CopyTo(Scratch(k));
+        for (int k = 0; k < HistoryCount; k++)
+            if (other._history[k] is { } h) h.CopyTo(History(k));
+        if (other._denoised is { } d) d.CopyTo(Denoised);
+        HistoryTag = other.HistoryTag;
+        StepIndex = other.StepIndex;
     }
 
     /// <summary>Scratch tensor <paramref name="k"/> (0..3), allocated on first use.</summary>
@@ -191,6 +233,44 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
             Combine(Denoised, cx, x, cp, output);
         _firstEvaluationOfStep = false;
         return (cx, cp);
+    }
+
+    /// <summary>
+    /// Calls the model on <paramref name="x"/> with each row at its own point (<paramref name="points"/>, one per row; for samplers with
+    /// per-sample steps), checks the output is finite and writes each row's coefficients of <c>x0hat = ofState x + ofOutput output</c>
+    /// (and, on the step's first evaluation with <see cref="TrackDenoised"/>, the denoised estimate).
+    /// </summary>
+    /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
+    /// <exception cref="InvalidOperationException">The denoised estimate is undefined at a row's point.</exception>
+    internal void EvaluateRows(BatchTensor<T> x, ReadOnlySpan<SchedulePoint> points, BatchTensor<T> output, Span<double> ofState, Span<double> ofOutput)
+    {
+        for (int b = 0; b < _modelTimes.Length; b++) _modelTimes[b] = points[b].ModelTime;
+        Model.Evaluate(x, _modelTimes, Condition, output);
+        ModelEvaluations++;
+        if (!FiniteCheck.AllFinite<T>(output.Span))
+        {
+            int bad = TensorReductions.FirstNonFiniteSample(output);
+            throw new NonFiniteModelOutputException(StepIndex, points[Math.Max(bad, 0)].ModelTime, bad);
+        }
+        for (int b = 0; b < _modelTimes.Length; b++)
+        {
+            var point = points[b];
+            var level = new NoiseLevel(point.Alpha, point.Sigma);
+            if (Model.Prediction == Prediction.FlowVelocity)
+            {
+                double t = VelocityPath.TimeFromLogSnr(point.LogSnr);
+                level = level with { AlphaRate = VelocityPath.AlphaDerivative(t), SigmaRate = VelocityPath.SigmaDerivative(t) };
+            }
+            if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Sample, level, out ofState[b], out ofOutput[b]))
+                throw new InvalidOperationException($"Step {StepIndex}: a {Model.Prediction} model gives no denoised estimate at alpha = {point.Alpha}, sigma = {point.Sigma} (model time {point.ModelTime}, sample {b}).");
+            if (TrackDenoised && _firstEvaluationOfStep)
+            {
+                Span<T> d = Denoised.Row(b), xr = x.Row(b), pr = output.Row(b);
+                T a = T.CreateTruncating(ofState[b]), c = T.CreateTruncating(ofOutput[b]);
+                for (int i = 0; i < d.Length; i++) d[i] = a * xr[i] + c * pr[i];
+            }
+        }
+        _firstEvaluationOfStep = false;
     }
 
     private void ThrowIfNonFinite(BatchTensor<T> output, SchedulePoint point)
@@ -295,6 +375,19 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (Noise is null) throw new InvalidOperationException($"Step {StepIndex}: this sampler is stochastic and needs a noise source, but none was given.");
         Noise.Fill(destination, stream, _sampleIds);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the noise of the interval from noise level <paramref name="from"/> to <paramref name="to"/>
+    /// (<c>sigma / alpha</c>): asked of an <see cref="IIntervalNoiseSource"/> (a Brownian path, an interval-keyed replay) by the interval,
+    /// of any other source by stream <paramref name="stream"/> alone.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No noise source was given.</exception>
+    public void DrawNoise(long stream, double from, double to, BatchTensor<T> destination)
+    {
+        if (Noise is null) throw new InvalidOperationException($"Step {StepIndex}: this sampler is stochastic and needs a noise source, but none was given.");
+        if (Noise is IIntervalNoiseSource interval) interval.FillInterval(destination, from, to, stream, _sampleIds);
+        else Noise.Fill(destination, stream, _sampleIds);
     }
 
     private static T C(double value) => T.CreateTruncating(value);

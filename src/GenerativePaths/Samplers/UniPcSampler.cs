@@ -72,6 +72,9 @@ public sealed class UniPcSampler : Sampler
     /// <summary>Step indices whose result the corrector leaves alone.</summary>
     public IReadOnlySet<int> DisableCorrector { get; }
 
+    // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out).
+    private const string HistoryQuantity = "denoised";
+
     /// <inheritdoc/>
     public override string Name => "unipc";
 
@@ -85,8 +88,8 @@ public sealed class UniPcSampler : Sampler
         if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
         var x = state.X;
         var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
-        int history = MultistepHistory.Available(state, index, SolverOrder);
-        state.LastHistoryStep = index;
+        int history = MultistepHistory.Available(state, index, SolverOrder, Name, HistoryQuantity);
+        state.MarkHistory(Name, HistoryQuantity, index);
         var m = MultistepHistory.Slot(state, index);
         state.Combine(m, cx, x, cp, state.ModelOutput);
         var last = state.Scratch(1);

@@ -44,6 +44,17 @@ public class SamplerReferenceCaseTests
             for (int j = 0; j < expected[b].Length; j++) worst = Math.Max(worst, Math.Abs(expected[b][j] - actual[b][j]));
         }
         Assert.True(worst <= 1e-4, $"{file}: max abs difference to the peer's x_final is {worst:E3}");
+        // The k-diffusion runner's figure also counts every state of the trajectory (to the same tolerance).
+        if (root.TryGetProperty("trajectory_x_before_each_step", out var tr))
+        {
+            var peer = tr.EnumerateArray().Select(m => m.EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetDouble()).ToArray()).ToArray()).ToList();
+            var ours = o.GetProperty("trajectory").EnumerateArray().Select(m => m.EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetDouble()).ToArray()).ToArray()).ToList();
+            Assert.Equal(peer.Count, ours.Count);
+            for (int i = 0; i < peer.Count; i++)
+                for (int b = 0; b < peer[i].Length; b++)
+                    for (int j = 0; j < peer[i][b].Length; j++) worst = Math.Max(worst, Math.Abs(peer[i][b][j] - ours[i][b][j]));
+            Assert.True(worst <= 1e-4, $"{file}: max abs difference to the peer's trajectory is {worst:E3}");
+        }
         Assert.Equal(worst, outcome.MaxAbsDifference, 15);
     }
 
@@ -74,10 +85,10 @@ public class SamplerReferenceCaseTests
     {
         // A k-diffusion sampler the library does not have: the lms case relabelled.
         using var doc = ReferenceCases.Load("kdiffusion_lms_exponential_12.json");
-        using var relabelled = JsonDocument.Parse(doc.RootElement.GetRawText().Replace("sample_lms", "sample_dpm_fast", StringComparison.Ordinal));
+        using var relabelled = JsonDocument.Parse(doc.RootElement.GetRawText().Replace("sample_lms", "sample_no_such_sampler", StringComparison.Ordinal));
         var outcome = ReferenceCommand.Dispatch("dpm_fast", relabelled.RootElement);
         Assert.NotNull(outcome.Unsupported);
-        Assert.Contains("dpm_fast", outcome.Unsupported);
+        Assert.Contains("no_such_sampler", outcome.Unsupported);
     }
 
     [Fact]
@@ -92,8 +103,8 @@ public class SamplerReferenceCaseTests
             using var written = JsonDocument.Parse(File.ReadAllText(outFile));
             foreach (var key in new[] { "case", "x_final", "trajectory", "model_call_times", "nfe" })
                 Assert.True(written.RootElement.TryGetProperty(key, out _), $"output lacks '{key}'");
-            string unsupported = Path.Combine(Path.GetTempPath(), $"gpaths-{Guid.NewGuid():N}-dpm_fast.json");
-            File.WriteAllText(unsupported, File.ReadAllText(ReferenceCases.PathOf("kdiffusion_lms_exponential_12.json")).Replace("sample_lms", "sample_dpm_fast", StringComparison.Ordinal));
+            string unsupported = Path.Combine(Path.GetTempPath(), $"gpaths-{Guid.NewGuid():N}-unknown.json");
+            File.WriteAllText(unsupported, File.ReadAllText(ReferenceCases.PathOf("kdiffusion_lms_exponential_12.json")).Replace("sample_lms", "sample_no_such_sampler", StringComparison.Ordinal));
             try { Assert.Equal(3, ReferenceCommand.Run([unsupported], stdout, stderr)); }
             finally { File.Delete(unsupported); }
         }

@@ -24,7 +24,7 @@ public class FusedFiniteCheckTests
             if (Calls++ != badCall) return;
             output.Row(badSample)[badElement] = badValue;
             BadStep = Step;
-            BadTime = t[0];
+            BadTime = t[badSample]; // the bad row's own time (rows may sit at different points: per-sample adaptive steps)
         }
     }
 

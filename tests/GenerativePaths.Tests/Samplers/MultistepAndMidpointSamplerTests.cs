@@ -91,7 +91,7 @@ public class MultistepAndMidpointSamplerTests
                     for (int j = 0; j < 4; j++) slot.Row(b)[j] = (oracle[i][b][j] - d[j]) / sigmas[i];
                 }
             }
-            state.LastHistoryStep = 2;
+            for (int i = 0; i < 3; i++) state.MarkHistory("lms", "slope", i); // the oracle's slopes stand for LMS's own history
             var sampler = new LmsSampler(4);
             for (int i = 3; i < n; i++) { state.BeginStep(i); sampler.Step(state, i); }
             return x.ToRows().Zip(oracle[^1], (a, b) => a.Zip(b, (u, v) => Math.Abs(u - v)).Max()).Max();
