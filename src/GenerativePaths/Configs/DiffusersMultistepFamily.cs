@@ -151,6 +151,12 @@ internal sealed class DiffusersMultistepFamily : DiffusersSchedulerFamily
             why = $"DPM-Solver single-step {c.AlgorithmType} order {c.SolverOrder}";
             return null;
         }
+        if (c.Sampler == SamplerKind.DpmSolverMultistep && c.EulerAtFinal && c.FinalSigmasType != FinalSigmasType.Zero)
+        {
+            // The library's multistep samplers lower the last step's order for a final sigma of 0 or a short plan, not by this flag.
+            why = "DPM-Solver with euler_at_final and final_sigmas_type sigma_min";
+            return null;
+        }
         if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 2)
             return new DpmSolverPlusPlus2MSampler(second, c.LowerOrderFinal);
         if (c.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && c.SolverOrder == 3)
