@@ -36,78 +36,85 @@ internal static class DiffusersReference
             || !setTimesteps.TryGetProperty("num_inference_steps", out var stepsElement) || !stepsElement.TryGetInt32(out int steps))
             throw new CommandLineException($"{name}: the case has no integer set_timesteps.num_inference_steps.");
         if (steps < 1) throw new CommandLineException($"{name}: set_timesteps.num_inference_steps must be at least 1 (got {steps}).");
-        var kwargs = root.TryGetProperty("step_kwargs", out var k) ? k : default;
-        double Arg(string key, double fallback) => kwargs.ValueKind == JsonValueKind.Object && kwargs.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
-
-        Sampler? sampler = config.Sampler switch
+        DiffusersStepArguments arguments;
+        try
         {
-            SamplerKind.Ddim => new DdimSampler(Arg("eta", 0), alwaysDrawNoise: true),
-            SamplerKind.Ddpm => config.VarianceType switch
-            {
-                DdpmVarianceType.FixedSmall => new DdpmSampler(DdpmVariance.FixedSmall),
-                DdpmVarianceType.FixedLarge => new DdpmSampler(DdpmVariance.FixedLarge),
-                _ => null,
-            },
-            SamplerKind.Euler => new EulerSampler(Arg("s_churn", 0), Arg("s_tmin", 0), Arg("s_tmax", double.PositiveInfinity), Arg("s_noise", 1)),
-            SamplerKind.EulerAncestral => new EulerAncestralSampler(alwaysDrawNoise: true),
-            SamplerKind.Heun => new HeunSampler(),
-            SamplerKind.DpmSolverMultistep when config.AlgorithmType == DpmAlgorithmType.DpmSolverPlusPlus && config.SolverOrder == 2 && config.SolverType is SolverType.Midpoint or SolverType.Heun
-                => new DpmSolverPlusPlus2MSampler(config.SolverType == SolverType.Heun ? DpmSolverSecondOrder.Heun : DpmSolverSecondOrder.Midpoint, config.LowerOrderFinal),
-            SamplerKind.FlowMatchEuler => new FlowMatchEulerSampler(config.StochasticSampling, alwaysDrawNoise: true),
-            SamplerKind.Lms => new LmsSampler((int)Arg("order", 4)),
-            SamplerKind.KDpm2 => new Dpm2Sampler(),
-            SamplerKind.UniPc when config.PredictX0 && config.SolverOrder is >= 1 and <= 3 && config.SolverType is SolverType.Bh1 or SolverType.Bh2
-                => new UniPcSampler(config.SolverOrder, config.SolverType == SolverType.Bh1 ? UniPcVariant.Bh1 : UniPcVariant.Bh2, config.LowerOrderFinal, config.DisableCorrector),
+            arguments = DiffusersStepArguments.FromJson(root.TryGetProperty("step_kwargs", out var k) ? k : default);
+        }
+        catch (DiffusersConfigException e)
+        {
+            throw new CommandLineException($"{name}: {e.Message}");
+        }
+        if (!config.TryCreateSampler(arguments, out _, out string? why))
+            return ReferenceOutcome.NotSupported($"the diffusers scheduler {config.ClassName} ({why}) has no sampler in the library yet.");
+
+        // The library's factory: schedule, sampler, model time map, start scale and the model-side parts (EDM, thresholding).
+        var plan = config.CreatePlan(steps, arguments);
+        var schedule = plan.Schedule;
+        var sampler = plan.Sampler;
+        var mixture = SamplerReferenceRun.Mixture(root);
+        IGenerativeModel<double> network;
+        if (config.EdmPreconditioned)
+        {
+            // The case's model is an edm_F network: the exact denoiser on x = x0 + sigma eps, expressed as F (the oracle).
+            var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Sample, plan.ModelTimeMap);
+            network = new EdmFNetwork(denoiser, config.SigmaData, config.EdmNegatedOutput);
+        }
+        else if (config.Prediction == Prediction.FlowVelocity)
+            network = new GaussianMixtureModel<double>(mixture, Prediction.FlowVelocity, plan.ModelTimeMap);
+        else
+            network = new GaussianMixtureModel<double>(mixture, config.Prediction, ModelTimeMaps.DiscreteVariancePreserving(SamplerReferenceRun.Doubles(root.GetProperty("alphas_cumprod"))));
+        var model = plan.PrepareModel(network);
+
+        double scale = plan.InitialScale;
+        var start = SamplerReferenceRun.Matrix(root.GetProperty("x_init")).Select(r => r.Select(v => v * scale).ToArray()).ToArray();
+        // diffusers draws one tensor per step, in step order (some where the draw is multiplied by zero): the tape is keyed by each
+        // step's interval of sigma/alpha, so a sampler that skips an unneeded draw (k-diffusion's SDE samplers at sigma' = 0) stays in step.
+        var tape = SamplerReferenceRun.Tape(root);
+        double Ratio(int i) => schedule[i].Alpha == 0 ? double.PositiveInfinity : schedule[i].SigmaOverAlpha;
+        var noise = tape.Count > 0 && tape.Count <= schedule.StepCount
+            ? new ReplayNoise(tape, Enumerable.Range(0, tape.Count).Select(i => (Ratio(i), Ratio(i + 1))))
+            : new ReplayNoise(tape);
+        var run = SamplerReferenceRun.Run(model, start, schedule, sampler, noise,
+            trajectoryBeforeEachStep: false, plan.PeerSampleScale, plan.VelocityPath);
+        // PNDM's PLMS records the warm-up's predicted point as well: our states are its later entries.
+        Func<int, int>? peerIndex = config.Sampler switch
+        {
+            SamplerKind.Heun or SamplerKind.FlowMatchHeun or SamplerKind.KDpm2Ancestral => i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i,
+            SamplerKind.Pndm => i => i + 1,
             _ => null,
         };
-        if (sampler is null)
-            return ReferenceOutcome.NotSupported($"the diffusers scheduler {config.ClassName} ({Describe(config)}) has no sampler in the library yet.");
-
-        var schedule = Deduplicate(config.CreateSchedule(steps));
-        var mixture = SamplerReferenceRun.Mixture(root);
-        IGenerativeModel<double> model;
-        NoisePath? velocityPath = null;
-        if (config.Prediction == Prediction.FlowVelocity)
-        {
-            model = new GaussianMixtureModel<double>(mixture, Prediction.FlowVelocity, ModelTimeMaps.RectifiedFlow(config.NumTrainTimesteps));
-            velocityPath = new RectifiedFlowPath(); // the model's velocity is d/dsigma of x = (1 - sigma) x0 + sigma eps
-        }
-        else
-        {
-            var map = ModelTimeMaps.DiscreteVariancePreserving(SamplerReferenceRun.Doubles(root.GetProperty("alphas_cumprod")));
-            model = new GaussianMixtureModel<double>(mixture, config.Prediction, map);
-            if (config.Thresholding)
-                model = new ThresholdingModel<double>(model, map, ThresholdingKind.Dynamic, ratio: config.DynamicThresholdingRatio, maxValue: config.SampleMaxValue);
-            else if (config.ClipSample)
-                model = new ThresholdingModel<double>(model, map, ThresholdingKind.Clip, clipRange: config.ClipSampleRange);
-        }
-
-        bool ve = config.Coordinates == SampleCoordinates.VarianceExploding;
-        double scale = config.InitNoiseSigma(schedule) * (ve ? schedule[0].Alpha : 1.0);
-        var start = SamplerReferenceRun.Matrix(root.GetProperty("x_init")).Select(r => r.Select(v => v * scale).ToArray()).ToArray();
-        var run = SamplerReferenceRun.Run(model, start, schedule, sampler, new ReplayNoise(SamplerReferenceRun.Tape(root)),
-            trajectoryBeforeEachStep: false, i => ve ? 1.0 / schedule[i].Alpha : 1.0, velocityPath);
-        // diffusers' Heun records the predictor and the corrector of each step; our states are the corrector's (and the final Euler step).
-        Func<int, int>? peerIndex = config.Sampler == SamplerKind.Heun ? i => i < schedule.StepCount - 1 ? 2 * i + 1 : 2 * i : null;
         return SamplerReferenceRun.Outcome(name, root, run, "model_call_timesteps", "trajectory", $"diffusers {config.ClassName} via {sampler.Name} ({schedule.StepCount} steps)", peerIndex);
     }
+}
 
-    private static string Describe(DiffusersSchedulerConfig c) => c.Sampler switch
-    {
-        SamplerKind.Lms => "LMS",
-        SamplerKind.UniPc => $"UniPC order {c.SolverOrder} {c.SolverType}{(c.PredictX0 ? "" : " with noise prediction (predict_x0 = false)")}",
-        SamplerKind.KDpm2 => "KDPM2",
-        SamplerKind.Ddpm => $"DDPM variance {c.VarianceType}",
-        SamplerKind.DpmSolverMultistep => $"DPM-Solver {c.AlgorithmType} order {c.SolverOrder} {c.SolverType}",
-        _ => c.Sampler.ToString(),
-    };
+/// <summary>
+/// The reference cases' <c>edm_F</c> network: from the input <c>c_in x</c> and <c>c_noise = log(sigma)/4</c> it recovers <c>x</c> and
+/// <c>sigma</c>, takes the exact denoiser <c>D</c> of the mixture and returns <c>F = (D - c_skip x) / c_out</c> (Karras et al. 2022, Table 1).
+/// </summary>
+internal sealed class EdmFNetwork(IGenerativeModel<double> denoiser, double sigmaData, bool negated) : IGenerativeModel<double>
+{
+    private GenerativePaths.Tensors.BatchTensor<double>? _x;
 
-    /// <summary>diffusers' Heun lists every interior point twice (one model call each); the sampler visits each point once.</summary>
-    private static StepSchedule Deduplicate(StepSchedule s)
+    public Prediction Prediction => Prediction.Sample;
+
+    public void Evaluate(GenerativePaths.Tensors.BatchTensor<double> input, ReadOnlySpan<double> modelTime, in ModelCondition condition, GenerativePaths.Tensors.BatchTensor<double> output)
     {
-        var kept = new List<SchedulePoint>();
-        foreach (var p in s.Points)
-            if (kept.Count == 0 || kept[^1] != p) kept.Add(p);
-        return kept.Count == s.Points.Length ? s : new StepSchedule(s.Path, kept);
+        _x ??= GenerativePaths.Tensors.BatchTensor<double>.Allocate(input.BatchSize, input.SampleShape.ToArray());
+        for (int b = 0; b < input.BatchSize; b++)
+        {
+            var (_, _, cin) = EdmPreconditioning.Scalings(EdmPreconditioning.SigmaFromNoiseInput(modelTime[b]), sigmaData, negated);
+            var xi = _x.Row(b);
+            var ui = input.Row(b);
+            for (int j = 0; j < xi.Length; j++) xi[j] = ui[j] / cin;
+        }
+        denoiser.Evaluate(_x, modelTime, condition, output);
+        for (int b = 0; b < input.BatchSize; b++)
+        {
+            var (skip, cout, _) = EdmPreconditioning.Scalings(EdmPreconditioning.SigmaFromNoiseInput(modelTime[b]), sigmaData, negated);
+            var o = output.Row(b);
+            var xi = _x.Row(b);
+            for (int j = 0; j < o.Length; j++) o[j] = (o[j] - skip * xi[j]) / cout;
+        }
     }
 }

@@ -33,6 +33,36 @@ public enum SamplerKind
 
     /// <summary><c>KDPM2DiscreteScheduler</c> (k-diffusion's DPM-2, Karras et al. 2022 with a geometric midpoint).</summary>
     KDpm2,
+
+    /// <summary><c>PNDMScheduler</c> (Liu et al. 2022; PLMS with <c>skip_prk_steps</c>).</summary>
+    Pndm,
+
+    /// <summary><c>DEISMultistepScheduler</c> (Zhang and Chen 2022).</summary>
+    Deis,
+
+    /// <summary><c>DPMSolverSinglestepScheduler</c> (Lu et al. 2022, DPM-Solver++ 2S/3S).</summary>
+    DpmSolverSinglestep,
+
+    /// <summary><c>KDPM2AncestralDiscreteScheduler</c> (k-diffusion's DPM-2 ancestral).</summary>
+    KDpm2Ancestral,
+
+    /// <summary><c>FlowMatchHeunDiscreteScheduler</c> (Heun on the flow-matching ODE).</summary>
+    FlowMatchHeun,
+
+    /// <summary><c>LCMScheduler</c> (Luo et al. 2023, latent consistency models).</summary>
+    Lcm,
+
+    /// <summary><c>TCDScheduler</c> (Zheng et al. 2024, trajectory consistency distillation).</summary>
+    Tcd,
+
+    /// <summary><c>EDMEulerScheduler</c> (Karras et al. 2022, Euler with EDM preconditioning).</summary>
+    EdmEuler,
+
+    /// <summary><c>EDMDPMSolverMultistepScheduler</c> (DPM-Solver++ on the EDM sigmas with EDM preconditioning).</summary>
+    EdmDpmSolverMultistep,
+
+    /// <summary><c>SASolverScheduler</c> (Xue et al. 2023, stochastic Adams solver).</summary>
+    SaSolver,
 }
 
 /// <summary>What the peer's sample is, relative to the library's state <c>x = alpha x0 + sigma eps</c>.</summary>
@@ -95,6 +125,9 @@ public enum DpmAlgorithmType
 
     /// <summary><c>sde-dpmsolver</c>.</summary>
     SdeDpmSolver,
+
+    /// <summary><c>deis</c>: DEIS's noise-prediction exponential integrator (DEISMultistepScheduler's only algorithm).</summary>
+    Deis,
 }
 
 /// <summary>The second-order correction of a multistep solver (<c>solver_type</c>).</summary>
@@ -112,6 +145,9 @@ public enum SolverType
 
     /// <summary>UniPC <c>bh2</c>.</summary>
     Bh2,
+
+    /// <summary>DEIS <c>logrho</c> (polynomials in <c>log(sigma/alpha)</c>).</summary>
+    LogRho,
 }
 
 /// <summary>The form of the resolution-dependent flow shift (<c>time_shift_type</c>).</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using GenerativePaths.Models;
 using GenerativePaths.Paths;
+using GenerativePaths.Samplers;
 using GenerativePaths.Schedules;
 
 namespace GenerativePaths.Configs;
@@ -12,12 +13,16 @@ namespace GenerativePaths.Configs;
 /// stands for and the typed options the sampler needs.
 /// </summary>
 /// <remarks>
-/// <para>Supported classes (diffusers 0.3x–0.40, <c>src/diffusers/schedulers/scheduling_*.py</c>): <c>DDIMScheduler</c>,
-/// <c>DDPMScheduler</c>, <c>EulerDiscreteScheduler</c>, <c>EulerAncestralDiscreteScheduler</c>, <c>HeunDiscreteScheduler</c>,
-/// <c>DPMSolverMultistepScheduler</c>, <c>FlowMatchEulerDiscreteScheduler</c>, <c>LMSDiscreteScheduler</c>,
-/// <c>UniPCMultistepScheduler</c>, <c>KDPM2DiscreteScheduler</c>. Fields the result does not depend on are accepted and
+/// <para>Supported classes (diffusers 0.3x–0.40, <c>src/diffusers/schedulers/scheduling_*.py</c>), one family file each
+/// (<c>Diffusers*Family.cs</c>, with one typed options record per family in <see cref="Options"/>): <c>DDIMScheduler</c>,
+/// <c>DDPMScheduler</c>, <c>PNDMScheduler</c>; <c>EulerDiscreteScheduler</c>, <c>EulerAncestralDiscreteScheduler</c>,
+/// <c>HeunDiscreteScheduler</c>, <c>LMSDiscreteScheduler</c>, <c>KDPM2DiscreteScheduler</c>; <c>DPMSolverMultistepScheduler</c>,
+/// <c>DPMSolverSinglestepScheduler</c>, <c>UniPCMultistepScheduler</c>, <c>DEISMultistepScheduler</c>, <c>SASolverScheduler</c>;
+/// <c>LCMScheduler</c>, <c>TCDScheduler</c>; <c>EDMEulerScheduler</c>, <c>EDMDPMSolverMultistepScheduler</c>;
+/// <c>FlowMatchEulerDiscreteScheduler</c>, <c>FlowMatchHeunDiscreteScheduler</c>. Fields the result does not depend on are accepted and
 /// ignored (they stay in <see cref="RawConfig"/>); an unknown class or an unsupported value throws a
-/// <see cref="DiffusersConfigException"/> naming the field and value.</para>
+/// <see cref="DiffusersConfigException"/> naming the field and value. <see cref="CreatePlan"/> builds schedule, sampler and model
+/// time map; <see cref="WithClass"/> is diffusers' <c>from_config</c> swap.</para>
 /// <para>Schedule points follow the library's state convention <c>x = alpha x0 + sigma eps</c>:</para>
 /// <list type="bullet">
 /// <item>DDIM / DDPM: <c>alpha = sqrt(abar[t])</c>, <c>sigma = sqrt(1 - abar[t])</c>, model time <c>t</c>; the end point is the
@@ -53,7 +58,8 @@ public sealed class DiffusersSchedulerConfig
         return FromJson(doc.RootElement);
     }
 
-    /// <summary>Reads a configuration object. When <c>_class_name</c> is absent, <paramref name="className"/> must name the class.</summary>
+    /// <summary>Reads a configuration object as the class <paramref name="className"/> (which wins over the object's <c>_class_name</c>, as
+    /// diffusers' <c>from_config</c> does), or as its <c>_class_name</c> when <paramref name="className"/> is null.</summary>
     /// <exception cref="DiffusersConfigException">An unknown class, or an unsupported or invalid value (named).</exception>
     public static DiffusersSchedulerConfig FromJson(JsonElement config, string? className = null)
     {
@@ -62,9 +68,18 @@ public sealed class DiffusersSchedulerConfig
         bool hasName = config.TryGetProperty("_class_name", out var cn) && cn.ValueKind != JsonValueKind.Null;
         if (hasName && cn.ValueKind != JsonValueKind.String)
             throw new DiffusersConfigException("_class_name", cn.GetRawText(), $"_class_name = {cn.GetRawText()} is invalid: must be a string naming the scheduler class.", unsupported: false);
-        string? name = hasName ? cn.GetString() : className;
+        // As diffusers' SchedulerClass.from_config(config): the class asked for wins over the configuration's _class_name.
+        string? name = !string.IsNullOrEmpty(className) ? className : hasName ? cn.GetString() : null;
         if (string.IsNullOrEmpty(name))
             throw new DiffusersConfigException("_class_name", null, "The configuration has no _class_name and none was given.", unsupported: false);
+        if (hasName && cn.GetString() != name)
+        {
+            // Keep the stored text consistent with the class it is read as (ToJson round-trips to the same class).
+            var obj = System.Text.Json.Nodes.JsonObject.Create(config)!;
+            obj["_class_name"] = name;
+            using var doc = JsonDocument.Parse(obj.ToJsonString());
+            return new DiffusersSchedulerConfig(doc.RootElement, name).Read();
+        }
         var c = new DiffusersSchedulerConfig(config, name);
         return c.Read();
     }
@@ -75,17 +90,17 @@ public sealed class DiffusersSchedulerConfig
     public string ClassName { get; }
 
     /// <summary>The step rule the class stands for.</summary>
-    public SamplerKind Sampler { get; private set; }
+    public SamplerKind Sampler { get; internal set; }
 
     /// <summary>What the model predicts (<c>prediction_type</c>; flow matching: <see cref="Prediction.FlowVelocity"/>).</summary>
-    public Prediction Prediction { get; private set; }
+    public Prediction Prediction { get; internal set; }
 
     /// <summary>The model's path: a <see cref="DiscreteVpPath"/> of the configuration's <c>alphas_cumprod</c>, or for flow
     /// matching the unshifted <see cref="RectifiedFlowPath"/> with model time <c>T u</c>.</summary>
-    public NoisePath Path { get; private set; } = null!;
+    public NoisePath Path { get; internal set; } = null!;
 
     /// <summary>What the peer's sample is relative to the library's state.</summary>
-    public SampleCoordinates Coordinates { get; private set; }
+    public SampleCoordinates Coordinates { get; internal set; }
 
     /// <summary>The configuration as read (for any field not surfaced here).</summary>
     public JsonElement RawConfig { get; }
@@ -108,155 +123,182 @@ public sealed class DiffusersSchedulerConfig
     // ---------------------------------------------------------------- training table
 
     /// <summary><c>num_train_timesteps</c> (T).</summary>
-    public int NumTrainTimesteps { get; private set; }
+    public int NumTrainTimesteps { get; internal set; }
 
     /// <summary><c>beta_schedule</c> (<c>linear</c>, <c>scaled_linear</c>, <c>squaredcos_cap_v2</c>; <c>trained</c> when <c>trained_betas</c> is given; empty for flow matching).</summary>
-    public string BetaSchedule { get; private set; } = "";
+    public string BetaSchedule { get; internal set; } = "";
 
     /// <summary><c>beta_start</c>.</summary>
-    public double BetaStart { get; private set; }
+    public double BetaStart { get; internal set; }
 
     /// <summary><c>beta_end</c>.</summary>
-    public double BetaEnd { get; private set; }
+    public double BetaEnd { get; internal set; }
 
     /// <summary><c>rescale_betas_zero_snr</c> (Lin et al. 2024).</summary>
-    public bool RescaleBetasZeroSnr { get; private set; }
+    public bool RescaleBetasZeroSnr { get; internal set; }
 
     /// <summary>The float32 <c>alphas_cumprod</c> the scheduler uses (as float64 values; after diffusers' <c>2^-24</c>
     /// replacement of a zero terminal value where the class makes it). Empty for flow matching.</summary>
-    public IReadOnlyList<double> AlphasCumprod { get; private set; } = [];
+    public IReadOnlyList<double> AlphasCumprod { get; internal set; } = [];
 
     // ---------------------------------------------------------------- spacing
 
     /// <summary><c>timestep_spacing</c>.</summary>
-    public TimestepSpacing TimestepSpacing { get; private set; }
+    public TimestepSpacing TimestepSpacing { get; internal set; }
 
     /// <summary><c>steps_offset</c>.</summary>
-    public int StepsOffset { get; private set; }
+    public int StepsOffset { get; internal set; }
 
     // ---------------------------------------------------------------- options for samplers
 
     /// <summary>DDIM <c>set_alpha_to_one</c>: whether the last step goes to the clean point (else to <c>abar[0]</c>).</summary>
-    public bool SetAlphaToOne { get; private set; }
+    public bool SetAlphaToOne { get; internal set; }
 
     /// <summary>DDPM <c>variance_type</c> (for DPM-Solver, <see cref="DdpmVarianceType.LearnedRange"/> means the model output
     /// carries learned-variance channels to drop; the default <see cref="DdpmVarianceType.FixedSmall"/> means it does not).</summary>
-    public DdpmVarianceType VarianceType { get; private set; }
+    public DdpmVarianceType VarianceType { get; internal set; }
 
     /// <summary><c>clip_sample</c>: clip the predicted x0 to <c>[-ClipSampleRange, ClipSampleRange]</c>.</summary>
-    public bool ClipSample { get; private set; }
+    public bool ClipSample { get; internal set; }
 
     /// <summary><c>clip_sample_range</c>.</summary>
-    public double ClipSampleRange { get; private set; }
+    public double ClipSampleRange { get; internal set; }
 
     /// <summary><c>thresholding</c>: dynamic thresholding of x0 (Saharia et al. 2022).</summary>
-    public bool Thresholding { get; private set; }
+    public bool Thresholding { get; internal set; }
 
     /// <summary><c>dynamic_thresholding_ratio</c> (the quantile).</summary>
-    public double DynamicThresholdingRatio { get; private set; }
+    public double DynamicThresholdingRatio { get; internal set; }
 
     /// <summary><c>sample_max_value</c> (the threshold's upper bound).</summary>
-    public double SampleMaxValue { get; private set; }
+    public double SampleMaxValue { get; internal set; }
 
     /// <summary><c>solver_order</c> (DPM-Solver, UniPC).</summary>
-    public int SolverOrder { get; private set; }
+    public int SolverOrder { get; internal set; }
 
     /// <summary><c>lower_order_final</c>.</summary>
-    public bool LowerOrderFinal { get; private set; }
+    public bool LowerOrderFinal { get; internal set; }
 
     /// <summary><c>euler_at_final</c> (DPM-Solver).</summary>
-    public bool EulerAtFinal { get; private set; }
+    public bool EulerAtFinal { get; internal set; }
 
     /// <summary><c>final_sigmas_type</c>.</summary>
-    public FinalSigmasType FinalSigmasType { get; private set; }
+    public FinalSigmasType FinalSigmasType { get; internal set; }
 
     /// <summary><c>algorithm_type</c> (DPM-Solver).</summary>
-    public DpmAlgorithmType AlgorithmType { get; private set; }
+    public DpmAlgorithmType AlgorithmType { get; internal set; }
 
     /// <summary><c>solver_type</c> (DPM-Solver: midpoint/heun; UniPC: bh1/bh2).</summary>
-    public SolverType SolverType { get; private set; }
+    public SolverType SolverType { get; internal set; }
 
     /// <summary><c>lambda_min_clipped</c> (DPM-Solver).</summary>
-    public double LambdaMinClipped { get; private set; }
+    public double LambdaMinClipped { get; internal set; }
 
     /// <summary><c>predict_x0</c> (UniPC).</summary>
-    public bool PredictX0 { get; private set; }
+    public bool PredictX0 { get; internal set; }
 
     /// <summary><c>disable_corrector</c> (UniPC): step indices without the corrector.</summary>
-    public IReadOnlyList<int> DisableCorrector { get; private set; } = [];
+    public IReadOnlyList<int> DisableCorrector { get; internal set; } = [];
 
     /// <summary><c>use_karras_sigmas</c>.</summary>
-    public bool UseKarrasSigmas { get; private set; }
+    public bool UseKarrasSigmas { get; internal set; }
 
     /// <summary><c>use_exponential_sigmas</c>.</summary>
-    public bool UseExponentialSigmas { get; private set; }
+    public bool UseExponentialSigmas { get; internal set; }
 
     /// <summary><c>sigma_min</c> override of the Karras/exponential plan (Euler), if given.</summary>
-    public double? SigmaMin { get; private set; }
+    public double? SigmaMin { get; internal set; }
 
     /// <summary><c>sigma_max</c> override of the Karras/exponential plan (Euler), if given.</summary>
-    public double? SigmaMax { get; private set; }
+    public double? SigmaMax { get; internal set; }
 
-    /// <summary>The Karras <c>rho</c> diffusers uses (always 7).</summary>
+    /// <summary>The Karras <c>rho</c> diffusers' discrete classes use (always 7; EDM classes read theirs into <see cref="Rho"/>).</summary>
     public double KarrasRho => 7.0;
 
+    /// <summary>SA-Solver: <c>predictor_order</c> (2).</summary>
+    public int PredictorOrder { get; internal set; } = 2;
+
+    /// <summary>SA-Solver: <c>corrector_order</c> (2).</summary>
+    public int CorrectorOrder { get; internal set; } = 2;
+
+    /// <summary>PNDM: <c>skip_prk_steps</c> (PLMS from the first step instead of the Runge–Kutta warm-up).</summary>
+    public bool SkipPrkSteps { get; internal set; }
+
+    /// <summary>LCM / TCD: <c>original_inference_steps</c> (the distillation schedule's length, 50).</summary>
+    public int OriginalInferenceSteps { get; internal set; } = 50;
+
+    /// <summary>LCM: <c>timestep_scaling</c> of the boundary condition (10).</summary>
+    public double TimestepScaling { get; internal set; } = 10;
+
+    /// <summary>EDM: <c>sigma_data</c>, the data standard deviation of the preconditioning (0.5).</summary>
+    public double SigmaData { get; internal set; } = 0.5;
+
+    /// <summary>EDM: <c>rho</c> of the Karras plan (7).</summary>
+    public double Rho { get; internal set; } = 7;
+
+    /// <summary>EDM: <c>sigma_schedule</c> is <c>exponential</c> (else <c>karras</c>).</summary>
+    public bool ExponentialSigmaSchedule { get; internal set; }
+
+    /// <summary>EDM classes: the model is an <c>edm_F</c> network used through <see cref="EdmPreconditionedModel{T}"/>
+    /// (<see cref="Prediction"/> is then <see cref="Prediction.Sample"/>, what the wrapped model returns).</summary>
+    public bool EdmPreconditioned { get; internal set; }
+
+    /// <summary>EDM with <c>prediction_type = v_prediction</c>: <c>c_out</c> is negated.</summary>
+    public bool EdmNegatedOutput { get; internal set; }
+
     /// <summary>Flow matching: static <c>shift</c>.</summary>
-    public double Shift { get; private set; }
+    public double Shift { get; internal set; }
 
     /// <summary>Flow matching: <c>use_dynamic_shifting</c> (then <see cref="CreateSchedule(int, double?)"/> needs <c>mu</c>).</summary>
-    public bool UseDynamicShifting { get; private set; }
+    public bool UseDynamicShifting { get; internal set; }
 
     /// <summary>Flow matching: <c>base_shift</c>.</summary>
-    public double BaseShift { get; private set; }
+    public double BaseShift { get; internal set; }
 
     /// <summary>Flow matching: <c>max_shift</c>.</summary>
-    public double MaxShift { get; private set; }
+    public double MaxShift { get; internal set; }
 
     /// <summary>Flow matching: <c>base_image_seq_len</c>.</summary>
-    public int BaseImageSeqLen { get; private set; }
+    public int BaseImageSeqLen { get; internal set; }
 
     /// <summary>Flow matching: <c>max_image_seq_len</c>.</summary>
-    public int MaxImageSeqLen { get; private set; }
+    public int MaxImageSeqLen { get; internal set; }
 
     /// <summary>Flow matching: <c>time_shift_type</c>.</summary>
-    public TimeShiftType TimeShiftType { get; private set; }
+    public TimeShiftType TimeShiftType { get; internal set; }
 
     /// <summary>Flow matching: <c>shift_terminal</c> (stretch so the last sigma is this value), if given.</summary>
-    public double? ShiftTerminal { get; private set; }
+    public double? ShiftTerminal { get; internal set; }
 
     /// <summary>Flow matching: <c>stochastic_sampling</c> (re-noise each step instead of the Euler update).</summary>
-    public bool StochasticSampling { get; private set; }
+    public bool StochasticSampling { get; internal set; }
 
     // ================================================================ reading
 
+    /// <summary>The typed options of the class's family (e.g. <see cref="MultistepSolverOptions"/> for DPM-Solver, UniPC, DEIS, SA-Solver):
+    /// only the fields that family reads. The flat properties of this class hold the same values (and the defaults of the fields a family
+    /// does not read).</summary>
+    public DiffusersSchedulerOptions Options { get; private set; } = null!;
+
+    /// <summary>The family of the class (its plan, listings and sampler).</summary>
+    internal DiffusersSchedulerFamily Family { get; private set; } = null!;
+
     private DiffusersSchedulerConfig Read()
     {
-        (Sampler, Coordinates) = ClassName switch
-        {
-            "DDIMScheduler" => (SamplerKind.Ddim, SampleCoordinates.Path),
-            "DDPMScheduler" => (SamplerKind.Ddpm, SampleCoordinates.Path),
-            "EulerDiscreteScheduler" => (SamplerKind.Euler, SampleCoordinates.VarianceExploding),
-            "EulerAncestralDiscreteScheduler" => (SamplerKind.EulerAncestral, SampleCoordinates.VarianceExploding),
-            "HeunDiscreteScheduler" => (SamplerKind.Heun, SampleCoordinates.VarianceExploding),
-            "DPMSolverMultistepScheduler" => (SamplerKind.DpmSolverMultistep, SampleCoordinates.Path),
-            "FlowMatchEulerDiscreteScheduler" => (SamplerKind.FlowMatchEuler, SampleCoordinates.Path),
-            "LMSDiscreteScheduler" => (SamplerKind.Lms, SampleCoordinates.VarianceExploding),
-            "UniPCMultistepScheduler" => (SamplerKind.UniPc, SampleCoordinates.Path),
-            "KDPM2DiscreteScheduler" => (SamplerKind.KDpm2, SampleCoordinates.VarianceExploding),
-            _ => throw new DiffusersConfigException("_class_name", ClassName,
-                $"Scheduler class '{ClassName}' is not supported. Supported: DDIMScheduler, DDPMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler, HeunDiscreteScheduler, DPMSolverMultistepScheduler, FlowMatchEulerDiscreteScheduler, LMSDiscreteScheduler, UniPCMultistepScheduler, KDPM2DiscreteScheduler."),
-        };
+        Family = DiffusersSchedulerFamily.Find(ClassName) ?? throw new DiffusersConfigException("_class_name", ClassName,
+            $"Scheduler class '{ClassName}' is not supported. Supported: {DiffusersSchedulerFamily.SupportedClassNames}.");
+        (Sampler, Coordinates) = Family.Classes[ClassName];
 
         NumTrainTimesteps = Int("num_train_timesteps", 1000);
         if (NumTrainTimesteps < 2 || NumTrainTimesteps > MaxTrainTimesteps)
             throw Invalid("num_train_timesteps", NumTrainTimesteps, $"must lie in [2, {MaxTrainTimesteps}]");
 
-        if (Sampler == SamplerKind.FlowMatchEuler) { ReadFlow(); return this; }
+        if (!Family.HasTrainingTable) { Family.ReadFields(this); Options = Family.CreateOptions(this); return this; }
 
-        bool heunFamilyDefaults = Sampler is SamplerKind.Heun or SamplerKind.KDpm2;
-        BetaStart = Double("beta_start", heunFamilyDefaults ? 0.00085 : 0.0001);
-        BetaEnd = Double("beta_end", heunFamilyDefaults ? 0.012 : 0.02);
-        BetaSchedule = String("beta_schedule", "linear");
+        (double defaultStart, double defaultEnd) = Family.DefaultBetas(Sampler);
+        BetaStart = Double("beta_start", defaultStart);
+        BetaEnd = Double("beta_end", defaultEnd);
+        BetaSchedule = String("beta_schedule", Family.DefaultBetaSchedule);
         var trained = DoubleListOrNull("trained_betas");
         if (trained is null && BetaSchedule is "linear" or "scaled_linear")
         {
@@ -266,25 +308,25 @@ public sealed class DiffusersSchedulerConfig
         }
         if (trained is not null) BetaSchedule = "trained";
         RescaleBetasZeroSnr = Bool("rescale_betas_zero_snr", false);
-        if (RescaleBetasZeroSnr && Sampler is SamplerKind.Heun or SamplerKind.Lms or SamplerKind.KDpm2)
+        if (RescaleBetasZeroSnr && !Family.AcceptsZeroSnr(Sampler))
             throw Unsupported("rescale_betas_zero_snr", "true", $"{ClassName} has no zero-terminal-SNR option");
 
         Prediction = ReadPrediction();
-        TimestepSpacing = ReadSpacing(Sampler is SamplerKind.Ddim or SamplerKind.Ddpm ? "leading" : "linspace");
+        TimestepSpacing = ReadSpacing(Family.DefaultSpacing);
         StepsOffset = Int("steps_offset", 0);
         if (StepsOffset < 0 || StepsOffset >= NumTrainTimesteps) throw Invalid("steps_offset", StepsOffset, $"must lie in [0, num_train_timesteps = {NumTrainTimesteps})");
 
-        bool clipDefault = Sampler is SamplerKind.Ddim or SamplerKind.Ddpm;
-        ClipSample = Bool("clip_sample", clipDefault);
+        // A field the class does not read is ignored, as diffusers' from_config keeps it unused (a DDIM config swapped to Euler, say).
+        ClipSample = Family.ReadsClipSample(Sampler) && Bool("clip_sample", Family.DefaultClipSample);
         ClipSampleRange = Double("clip_sample_range", 1.0);
-        Thresholding = Bool("thresholding", false);
+        Thresholding = Family.ReadsThresholding(Sampler) && Bool("thresholding", false);
         DynamicThresholdingRatio = Double("dynamic_thresholding_ratio", 0.995);
         SampleMaxValue = Double("sample_max_value", 1.0);
         SetAlphaToOne = Bool("set_alpha_to_one", true);
         VarianceType = ReadVarianceType();
         SolverOrder = Int("solver_order", 2);
         if (SolverOrder < 1 || SolverOrder > 3) throw Unsupported("solver_order", SolverOrder.ToString(CultureInfo.InvariantCulture), "solver_order must be 1, 2 or 3");
-        LowerOrderFinal = Bool("lower_order_final", true);
+        LowerOrderFinal = Bool("lower_order_final", Family.DefaultLowerOrderFinal(Sampler));
         EulerAtFinal = Bool("euler_at_final", false);
         FinalSigmasType = ReadFinalSigmasType();
         AlgorithmType = ReadAlgorithmType();
@@ -309,11 +351,7 @@ public sealed class DiffusersSchedulerConfig
         string timestepType = String("timestep_type", "discrete");
         if (timestepType != "discrete") throw Unsupported("timestep_type", timestepType, "only discrete timesteps are supported");
         if (UseKarrasSigmas && UseExponentialSigmas) throw Invalid("use_exponential_sigmas", true, "cannot be combined with use_karras_sigmas");
-        if ((UseKarrasSigmas || UseExponentialSigmas) && Sampler is SamplerKind.Ddim or SamplerKind.Ddpm or SamplerKind.EulerAncestral)
-            throw Unsupported(UseKarrasSigmas ? "use_karras_sigmas" : "use_exponential_sigmas", "true", $"{ClassName} has no such sigma plan");
-        if (UseExponentialSigmas && Sampler is SamplerKind.DpmSolverMultistep)
-            throw Unsupported("use_exponential_sigmas", "true", $"exponential sigmas are not supported for {ClassName}");
-        if (Sampler == SamplerKind.Ddpm && Prediction == Prediction.FlowVelocity) throw Unsupported("prediction_type", "flow_prediction", "DDPM cannot use flow prediction");
+        Family.ReadFields(this);
 
         var ac = DiffusersBetaSchedules.AlphasCumprod(BetaSchedule == "trained" ? "linear" : BetaSchedule, NumTrainTimesteps, BetaStart, BetaEnd, trained, RescaleBetasZeroSnr);
         if (trained is not null && trained.Count != NumTrainTimesteps && Has("num_train_timesteps"))
@@ -329,54 +367,24 @@ public sealed class DiffusersSchedulerConfig
                                  : Invalid("beta_end", BetaEnd, $"with beta_start = {BetaStart.ToString(CultureInfo.InvariantCulture)} ({BetaSchedule}) it {why}");
                 throw Invalid("beta_schedule", BetaSchedule, $"with num_train_timesteps = {NumTrainTimesteps} it {why}");
             }
-        if (RescaleBetasZeroSnr && Sampler is SamplerKind.Euler or SamplerKind.EulerAncestral or SamplerKind.DpmSolverMultistep or SamplerKind.UniPc)
+        if (RescaleBetasZeroSnr && Family.ReplacesZeroTerminal(Sampler))
             ac[^1] = Math.Pow(2, -24); // diffusers keeps the first sigma finite this way
         AlphasCumprod = Array.AsReadOnly(ac);
         Path = new DiscreteVpPath(ac);
         _tables = new DiffusersTables(ac);
+        Options = Family.CreateOptions(this);
         return this;
-    }
-
-    private void ReadFlow()
-    {
-        Prediction = Prediction.FlowVelocity;
-        Shift = Double("shift", 1.0);
-        if (!(Shift >= MinShift && Shift <= MaxShiftValue)) throw Invalid("shift", Shift, $"must lie in [{MinShift:R}, {MaxShiftValue:R}]");
-        UseDynamicShifting = Bool("use_dynamic_shifting", false);
-        BaseShift = Double("base_shift", 0.5);
-        MaxShift = Double("max_shift", 1.15);
-        if (!double.IsFinite(BaseShift)) throw Invalid("base_shift", BaseShift, "must be finite");
-        if (!double.IsFinite(MaxShift)) throw Invalid("max_shift", MaxShift, "must be finite");
-        BaseImageSeqLen = Int("base_image_seq_len", 256);
-        MaxImageSeqLen = Int("max_image_seq_len", 4096);
-        string tst = String("time_shift_type", "exponential");
-        TimeShiftType = tst switch
-        {
-            "exponential" => TimeShiftType.Exponential,
-            "linear" => TimeShiftType.Linear,
-            _ => throw Unsupported("time_shift_type", tst, "use exponential or linear"),
-        };
-        ShiftTerminal = DoubleOrNull("shift_terminal");
-        if (ShiftTerminal is { } st && !(st > 0 && st < 1)) throw Invalid("shift_terminal", st, "must lie in (0, 1)");
-        StochasticSampling = Bool("stochastic_sampling", false);
-        if (Bool("invert_sigmas", false)) throw Unsupported("invert_sigmas", "true", "inverted flow sigmas are not supported");
-        foreach (var f in new[] { "use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas" })
-            if (Bool(f, false)) throw Unsupported(f, "true", "this sigma plan is not supported for flow matching");
-        TimestepSpacing = TimestepSpacing.Linspace;
-        FinalSigmasType = FinalSigmasType.Zero;
-        SetAlphaToOne = true;
-        Path = new RectifiedFlowPath(null, NumTrainTimesteps);
     }
 
     private Prediction ReadPrediction()
     {
         string p = String("prediction_type", "epsilon");
+        Family.CheckPrediction(this, p);
         return p switch
         {
             "epsilon" => Prediction.Epsilon,
-            "sample" => Sampler == SamplerKind.EulerAncestral ? throw Unsupported("prediction_type", p, "EulerAncestralDiscreteScheduler does not implement sample prediction") : Prediction.Sample,
+            "sample" => Prediction.Sample,
             "v_prediction" => Prediction.Velocity,
-            "flow_prediction" when Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.UniPc => throw Unsupported("prediction_type", p, "flow prediction needs use_flow_sigmas, which is not supported"),
             _ => throw Unsupported("prediction_type", p, "use epsilon, sample or v_prediction"),
         };
     }
@@ -398,7 +406,7 @@ public sealed class DiffusersSchedulerConfig
         if (!Has("variance_type") || RawConfig.GetProperty("variance_type").ValueKind == JsonValueKind.Null)
             return DdpmVarianceType.FixedSmall;
         string v = String("variance_type", "fixed_small");
-        if (Sampler is SamplerKind.DpmSolverMultistep)
+        if (Family.VarianceTypeMeansLearnedChannels(Sampler))
         {
             // DPM-Solver's variance_type only says whether the model output carries learned variance channels.
             return v is "learned" or "learned_range" ? DdpmVarianceType.LearnedRange : throw Unsupported("variance_type", v, "DPM-Solver accepts learned or learned_range");
@@ -428,20 +436,23 @@ public sealed class DiffusersSchedulerConfig
 
     private DpmAlgorithmType ReadAlgorithmType()
     {
-        string a = String("algorithm_type", "dpmsolver++");
+        string a = String("algorithm_type", Sampler switch { SamplerKind.Deis => "deis", SamplerKind.SaSolver => "data_prediction", _ => "dpmsolver++" });
         return a switch
         {
             "dpmsolver++" => DpmAlgorithmType.DpmSolverPlusPlus,
             "sde-dpmsolver++" => DpmAlgorithmType.SdeDpmSolverPlusPlus,
             "dpmsolver" => DpmAlgorithmType.DpmSolver,
             "sde-dpmsolver" => DpmAlgorithmType.SdeDpmSolver,
+            "deis" when Sampler == SamplerKind.Deis => DpmAlgorithmType.Deis,
+            "data_prediction" when Sampler == SamplerKind.SaSolver => DpmAlgorithmType.DpmSolverPlusPlus,
+            "noise_prediction" when Sampler == SamplerKind.SaSolver => DpmAlgorithmType.DpmSolver,
             _ => throw Unsupported("algorithm_type", a, "use dpmsolver++, sde-dpmsolver++, dpmsolver or sde-dpmsolver"),
         };
     }
 
     private SolverType ReadSolverType()
     {
-        string dflt = Sampler == SamplerKind.UniPc ? "bh2" : "midpoint";
+        string dflt = Family.DefaultSolverType(Sampler);
         string s = String("solver_type", dflt);
         var t = s switch
         {
@@ -449,14 +460,11 @@ public sealed class DiffusersSchedulerConfig
             "heun" => SolverType.Heun,
             "bh1" => SolverType.Bh1,
             "bh2" => SolverType.Bh2,
-            _ => throw Unsupported("solver_type", s, "use midpoint, heun (DPM-Solver) or bh1, bh2 (UniPC)"),
+            "logrho" => SolverType.LogRho,
+            _ => throw Unsupported("solver_type", s, "use midpoint, heun (DPM-Solver), bh1, bh2 (UniPC) or logrho (DEIS)"),
         };
-        // diffusers maps the other family's names: DPM-Solver turns logrho/bh1/bh2 into midpoint; UniPC turns midpoint/heun/logrho into bh2.
-        if (Sampler == SamplerKind.DpmSolverMultistep && t is SolverType.Bh1 or SolverType.Bh2) t = SolverType.Midpoint;
-        if (Sampler == SamplerKind.UniPc && t is SolverType.Midpoint or SolverType.Heun) t = SolverType.Bh2;
-        return t;
+        return Family.MapSolverType(Sampler, t);
     }
-
     // ================================================================ schedules
 
     /// <summary>The plan the scheduler builds for <paramref name="steps"/> inference steps (its <c>set_timesteps(steps)</c>).</summary>
@@ -470,15 +478,7 @@ public sealed class DiffusersSchedulerConfig
     {
         if (steps < 1 || steps > NumTrainTimesteps)
             throw new ArgumentOutOfRangeException(nameof(steps), steps, $"The number of inference steps must lie in [1, {NumTrainTimesteps}] for {ClassName}.");
-        return Sampler switch
-        {
-            SamplerKind.Ddim => DdimSchedule(steps),
-            SamplerKind.Ddpm => StepSchedules.FromTimesteps(DiscretePath, DiscreteTimesteps.Integer(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset)),
-            SamplerKind.Euler or SamplerKind.EulerAncestral or SamplerKind.Heun or SamplerKind.Lms or SamplerKind.KDpm2 => EulerFamilySchedule(steps),
-            SamplerKind.DpmSolverMultistep or SamplerKind.UniPc => MultistepSchedule(steps),
-            SamplerKind.FlowMatchEuler => FlowSchedule(steps, mu),
-            _ => throw new InvalidOperationException($"No schedule for {Sampler}."),
-        };
+        return Family.CreateSchedule(this, steps, mu);
     }
 
     /// <summary>
@@ -490,29 +490,8 @@ public sealed class DiffusersSchedulerConfig
     /// <exception cref="ArgumentException">A timestep that is non-finite, outside <c>[0, T]</c> or larger than its predecessor; the message names the first bad index.</exception>
     public StepSchedule CreateScheduleFromTimesteps(IReadOnlyList<double> timesteps)
     {
-        StepSchedules.ValidateDecreasing(timesteps, nameof(timesteps), "timestep", 0, Sampler == SamplerKind.FlowMatchEuler ? NumTrainTimesteps : NumTrainTimesteps - 1);
-        if (Sampler == SamplerKind.FlowMatchEuler)
-        {
-            if (UseDynamicShifting) throw new InvalidOperationException($"{ClassName} uses dynamic shifting: custom timesteps need mu; build the plan with StepSchedules.FromFlowSigmas.");
-            var pts = timesteps.Select(t =>
-            {
-                double u = t / NumTrainTimesteps;
-                float uf = (float)(Shift * u / (1 + (Shift - 1) * u));
-                return new SchedulePoint(1 - (double)uf, uf, (float)t);
-            }).ToList();
-            pts.Add(new SchedulePoint(1.0, 0.0, 0.0));
-            return new StepSchedule(Path, pts);
-        }
-        if (Sampler == SamplerKind.Ddim)
-        {
-            double final = SetAlphaToOne ? 1.0 : AlphasCumprod[0];
-            return StepSchedules.FromTimesteps(DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray(), final);
-        }
-        if (Sampler == SamplerKind.Ddpm) return StepSchedules.FromTimesteps(DiscretePath, timesteps.Select(t => Math.Floor(t)).ToArray());
-        var ts = timesteps.ToArray();
-        bool fractional = Coordinates == SampleCoordinates.VarianceExploding;
-        for (int i = 0; i < ts.Length; i++) ts[i] = fractional ? (float)ts[i] : Math.Floor(ts[i]);
-        return VeSchedule(ts.Select(Tables.Interp).ToArray(), ts, 0.0);
+        StepSchedules.ValidateDecreasing(timesteps, nameof(timesteps), "timestep", 0, Family.IsFlow ? NumTrainTimesteps : NumTrainTimesteps - 1);
+        return Family.CreateScheduleFromTimesteps(this, timesteps);
     }
 
     /// <summary>
@@ -525,31 +504,7 @@ public sealed class DiffusersSchedulerConfig
     /// <exception cref="ArgumentException">A sigma that is non-finite, negative (flow: outside <c>[0, 1]</c>) or larger than its predecessor; the message names the first bad index.</exception>
     /// <exception cref="NotSupportedException">DDIM and DDPM, which take no sigmas.</exception>
     public StepSchedule CreateScheduleFromSigmas(IReadOnlyList<double> sigmas, double? mu = null)
-    {
-        if (Sampler is SamplerKind.Ddim or SamplerKind.Ddpm)
-            throw new NotSupportedException($"{ClassName} takes timesteps, not sigmas.");
-        if (Sampler == SamplerKind.FlowMatchEuler)
-        {
-            StepSchedules.ValidateDecreasing(sigmas, nameof(sigmas), "sigma", 0, 1);
-            FlowTimeShift shift = UseDynamicShifting
-                ? (mu is { } m ? (TimeShiftType == TimeShiftType.Exponential ? FlowTimeShift.Exponential(m) : FlowTimeShift.LinearMu(m))
-                               : throw new InvalidOperationException($"{ClassName} uses dynamic shifting: pass mu."))
-                : FlowTimeShift.Static(Shift);
-            var body = sigmas[^1] == 0 ? sigmas.Take(sigmas.Count - 1) : sigmas;
-            var pts = body.Select(u =>
-            {
-                float uf = (float)shift.Apply((float)u);
-                return new SchedulePoint(1 - (double)uf, uf, uf * (float)NumTrainTimesteps);
-            }).ToList();
-            pts.Add(new SchedulePoint(1.0, 0.0, 0.0));
-            return new StepSchedule(Path, pts);
-        }
-        StepSchedules.ValidateDecreasing(sigmas, nameof(sigmas), "sigma", 0);
-        var sig = (sigmas[^1] == 0 ? sigmas.Take(sigmas.Count - 1) : sigmas).Select(v => (double)(float)v).ToArray();
-        bool round = Sampler is SamplerKind.DpmSolverMultistep or SamplerKind.UniPc;
-        var ts = sig.Select(v => round ? Math.Round(Tables.SigmaToT(v)) : (double)(float)Tables.SigmaToT(v)).ToArray();
-        return VeSchedule(sig, ts, 0.0);
-    }
+        => Family.CreateScheduleFromSigmas(this, sigmas, mu);
 
     /// <summary>
     /// A copy of this configuration that uses <paramref name="alphasCumprod"/> exactly (e.g. a table listed by a reference
@@ -560,7 +515,7 @@ public sealed class DiffusersSchedulerConfig
     public DiffusersSchedulerConfig WithAlphasCumprod(IReadOnlyList<double> alphasCumprod)
     {
         ArgumentNullException.ThrowIfNull(alphasCumprod);
-        if (Sampler == SamplerKind.FlowMatchEuler) throw new NotSupportedException($"{ClassName} has no alphas_cumprod table.");
+        if (Family.IsFlow || _tables is null) throw new NotSupportedException($"{ClassName} has no alphas_cumprod table.");
         if (alphasCumprod.Count != NumTrainTimesteps)
             throw new ArgumentException($"The table has {alphasCumprod.Count} values but num_train_timesteps is {NumTrainTimesteps}.", nameof(alphasCumprod));
         var copy = (DiffusersSchedulerConfig)MemberwiseClone();
@@ -576,7 +531,7 @@ public sealed class DiffusersSchedulerConfig
     /// <exception cref="NotSupportedException">Flow matching (its timestep is <c>T sigma</c>).</exception>
     public double TimestepFromSigma(double sigma)
     {
-        if (Sampler == SamplerKind.FlowMatchEuler) throw new NotSupportedException($"{ClassName}: the timestep of a flow sigma s is {NumTrainTimesteps} s.");
+        if (Family.IsFlow || _tables is null) throw new NotSupportedException($"{ClassName}: the timestep of a flow sigma s is {NumTrainTimesteps} s.");
         if (!(sigma >= 0)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "Sigma must be non-negative.");
         return Tables.SigmaToT(sigma);
     }
@@ -585,85 +540,12 @@ public sealed class DiffusersSchedulerConfig
     /// <c>base_shift</c>, <c>max_shift</c>, <c>base_image_seq_len</c>, <c>max_image_seq_len</c> (<see cref="FlowTimeShift.ResolutionMu"/>).</summary>
     public double DynamicShiftMu(int imageSeqLen) => FlowTimeShift.ResolutionMu(imageSeqLen, BaseImageSeqLen, MaxImageSeqLen, BaseShift, MaxShift);
 
-    private DiscreteVpPath DiscretePath => (DiscreteVpPath)Path;
+    internal DiscreteVpPath DiscretePath => (DiscreteVpPath)Path;
 
-    private DiffusersTables Tables => _tables ?? throw new InvalidOperationException("No discrete table.");
-
-    private StepSchedule DdimSchedule(int steps)
-    {
-        var ts = DiscreteTimesteps.Integer(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset);
-        // diffusers' last DDIM step goes to t_last - T div N, or to final_alpha_cumprod when that is negative.
-        int prev = (int)ts[^1] - NumTrainTimesteps / steps;
-        double final = prev >= 0 ? AlphasCumprod[prev] : SetAlphaToOne ? 1.0 : AlphasCumprod[0];
-        var points = ts.Select(t => StepSchedules.PointAtTimestep(DiscretePath, t)).ToList();
-        points.Add(new SchedulePoint(Math.Sqrt(final), Math.Sqrt(1 - final), final == 1.0 ? 0.0 : Math.Max(prev, 0)));
-        return new StepSchedule(Path, points);
-    }
-
-    // EulerDiscrete / EulerAncestral / Heun / LMS / KDPM2 (scheduling_euler_discrete.py and siblings, set_timesteps).
-    private StepSchedule EulerFamilySchedule(int steps)
-    {
-        var ts = DiscreteTimesteps.Fractional(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset);
-        for (int i = 0; i < ts.Length; i++) ts[i] = (float)ts[i];
-        var sig = ts.Select(Tables.Interp).ToArray();
-        if (UseKarrasSigmas || UseExponentialSigmas)
-        {
-            double lo = SigmaMin ?? sig[^1], hi = SigmaMax ?? sig[0];
-            if (lo > hi)
-                throw SigmaMin is not null ? Invalid("sigma_min", lo, $"is larger than the largest sigma of the plan ({hi.ToString(CultureInfo.InvariantCulture)})")
-                                           : Invalid("sigma_max", hi, $"is smaller than the smallest sigma of the plan ({lo.ToString(CultureInfo.InvariantCulture)})");
-            sig = UseKarrasSigmas ? KarrasNoPin(steps, lo, hi, KarrasRho) : ExponentialNoPin(steps, lo, hi);
-            ts = sig.Select(s => (double)(float)Tables.SigmaToT(s)).ToArray();
-        }
-        double last = Sampler == SamplerKind.Euler && FinalSigmasType == FinalSigmasType.SigmaMin ? Math.Sqrt((1 - AlphasCumprod[0]) / AlphasCumprod[0]) : 0.0;
-        return VeSchedule(sig, ts, last);
-    }
-
-    // DPMSolverMultistep / UniPCMultistep (scheduling_dpmsolver_multistep.py, scheduling_unipc_multistep.py, set_timesteps).
-    private StepSchedule MultistepSchedule(int steps)
-    {
-        int lastTimestep = NumTrainTimesteps;
-        if (Sampler == SamplerKind.DpmSolverMultistep && double.IsFinite(LambdaMinClipped))
-        {
-            // searchsorted(flip(lambda_t), lambda_min_clipped): how many timesteps have lambda below the clip.
-            int clipped = 0;
-            for (int t = 0; t < NumTrainTimesteps; t++)
-            {
-                double a = (float)AlphasCumprod[t];
-                double lambda = 0.5 * Math.Log(a) - 0.5 * Math.Log(1 - a);
-                if (lambda < LambdaMinClipped) clipped++;
-            }
-            lastTimestep = NumTrainTimesteps - clipped;
-            if (lastTimestep < 2)
-                throw Invalid("lambda_min_clipped", LambdaMinClipped, $"clips {clipped} of the {NumTrainTimesteps} training timesteps, leaving fewer than 2");
-        }
-        double[] ts, sig;
-        if (UseKarrasSigmas)
-        {
-            double lo = Tables.Sigmas[0], hi = Tables.Sigmas[^1];
-            sig = KarrasNoPin(steps, lo, hi, KarrasRho);
-            ts = sig.Select(s => Math.Round(Tables.SigmaToT(s))).ToArray();
-        }
-        else if (UseExponentialSigmas)
-        {
-            // UniPC: log-uniform over the whole table; its timesteps are truncated to integers (astype int64), not rounded.
-            double lo = Tables.Sigmas[0], hi = Tables.Sigmas[^1];
-            sig = ExponentialNoPin(steps, lo, hi);
-            ts = sig.Select(s => Math.Truncate(Tables.SigmaToT(s))).ToArray();
-        }
-        else
-        {
-            ts = DiscreteTimesteps.IntegerDropLast(NumTrainTimesteps, steps, TimestepSpacing, StepsOffset, lastTimestep);
-            sig = ts.Select(Tables.Interp).ToArray();
-        }
-        double last = FinalSigmasType == FinalSigmasType.Zero ? 0.0
-            : Sampler == SamplerKind.UniPc && (UseKarrasSigmas || UseExponentialSigmas) ? sig[^1]
-            : Math.Sqrt((1 - AlphasCumprod[0]) / AlphasCumprod[0]);
-        return VeSchedule(sig, ts, last);
-    }
+    internal DiffusersTables Tables => _tables ?? throw new InvalidOperationException("No discrete table.");
 
     // Points from float32 VE sigmas: alpha = 1/sqrt(1+s^2), sigma = s alpha; the final sigma (0 or sigma_min) is appended.
-    private StepSchedule VeSchedule(double[] sigmas, double[] timesteps, double lastSigma)
+    internal StepSchedule VeSchedule(double[] sigmas, double[] timesteps, double lastSigma)
     {
         var points = new List<SchedulePoint>(sigmas.Length + 1);
         for (int i = 0; i < sigmas.Length; i++)
@@ -682,64 +564,8 @@ public sealed class DiffusersSchedulerConfig
         return new StepSchedule(Path, points);
     }
 
-    // FlowMatchEulerDiscreteScheduler.__init__ + set_timesteps.
-    private StepSchedule FlowSchedule(int steps, double? mu)
-    {
-        int T = NumTrainTimesteps;
-        double sigmaMax, sigmaMin;
-        if (UseDynamicShifting)
-        {
-            sigmaMax = 1.0;
-            sigmaMin = (float)(1f / T);
-        }
-        else
-        {
-            // The constructor shifts its training sigmas k/T in float32; set_timesteps then shifts the plan again.
-            // Capped at 1: for a small shift the float32 rounding can exceed it (a flow sigma lies in [0, 1]).
-            sigmaMax = Math.Min(1.0, StaticShiftFloat32(1f));
-            sigmaMin = Math.Min(sigmaMax, StaticShiftFloat32(1f / T));
-        }
-        FlowTimeShift shift;
-        if (UseDynamicShifting)
-        {
-            if (mu is not { } m || !double.IsFinite(m))
-                throw new InvalidOperationException($"{ClassName} uses dynamic shifting: pass mu (e.g. DynamicShiftMu(imageSeqLen)) to CreateSchedule.");
-            if (TimeShiftType == TimeShiftType.Exponential ? !(Math.Exp(m) > 0 && double.IsFinite(Math.Exp(m))) : !(m > 0))
-                throw new ArgumentOutOfRangeException(nameof(mu), m, $"{ClassName}: mu = {m.ToString(CultureInfo.InvariantCulture)} gives no valid time shift (exponential: exp(mu) must be positive and finite; linear: mu must be positive); check base_shift and max_shift.");
-            shift = TimeShiftType == TimeShiftType.Exponential ? FlowTimeShift.Exponential(m) : FlowTimeShift.LinearMu(m);
-        }
-        else shift = FlowTimeShift.Static(Shift);
-
-        var u = new double[steps];
-        for (int i = 0; i < steps; i++)
-        {
-            double t = DiscreteTimesteps.Linspace(sigmaMax * T, sigmaMin * T, steps, i) / T;
-            u[i] = Math.Clamp(UseDynamicShifting ? shift.Apply(t) : Shift * t / (1 + (Shift - 1) * t), 0.0, 1.0);
-        }
-        // A plan whose last sigma is 1 (one step from pure noise) has nothing to stretch: it is left as it is.
-        if (ShiftTerminal is { } st && u[^1] < 1)
-        {
-            double scale = (1 - u[^1]) / (1 - st);
-            for (int i = 0; i < steps; i++) u[i] = 1 - (1 - u[i]) / scale;
-        }
-        var points = new List<SchedulePoint>(steps + 1);
-        foreach (double ui in u)
-        {
-            float uf = (float)ui;
-            points.Add(new SchedulePoint(1 - (double)uf, uf, uf * (float)T));
-        }
-        points.Add(new SchedulePoint(1.0, 0.0, 0.0));
-        return new StepSchedule(Path, points);
-    }
-
-    private double StaticShiftFloat32(float s)
-    {
-        float sh = (float)Shift;
-        return sh * s / (1f + (float)(Shift - 1) * s);
-    }
-
     // diffusers' _convert_to_karras / _convert_to_exponential: float64, no trailing zero, ends not pinned.
-    private static double[] KarrasNoPin(int n, double sigmaMin, double sigmaMax, double rho)
+    internal static double[] KarrasNoPin(int n, double sigmaMin, double sigmaMax, double rho)
     {
         double minInv = Math.Pow(sigmaMin, 1 / rho), maxInv = Math.Pow(sigmaMax, 1 / rho);
         var s = new double[n];
@@ -747,11 +573,89 @@ public sealed class DiffusersSchedulerConfig
         return s;
     }
 
-    private static double[] ExponentialNoPin(int n, double sigmaMin, double sigmaMax)
+    internal static double[] ExponentialNoPin(int n, double sigmaMin, double sigmaMax)
     {
         var s = new double[n];
         for (int i = 0; i < n; i++) s[i] = Math.Exp(DiscreteTimesteps.Linspace(Math.Log(sigmaMax), Math.Log(sigmaMin), n, i));
         return s;
+    }
+
+    // ================================================================ the sampler
+
+    /// <summary>The library sampler the class stands for, with the options of this configuration and the step arguments
+    /// (<c>eta</c>, <c>s_churn</c>, ...): e.g. <see cref="DpmSolverPlusPlus2MSampler"/> for <c>DPMSolverMultistepScheduler</c> of order 2.</summary>
+    /// <exception cref="DiffusersConfigException">The configuration asks for a variant the library has no sampler for
+    /// (<see cref="DiffusersConfigException.IsUnsupported"/> is true; the message names the class and variant).</exception>
+    public Sampler CreateSampler(DiffusersStepArguments? arguments = null)
+        => TryCreateSampler(arguments, out var sampler, out string? why) ? sampler
+            : throw new DiffusersConfigException("_class_name", ClassName, $"{ClassName}: {why} has no sampler in the library yet.", unsupported: true);
+
+    /// <summary>As <see cref="CreateSampler"/>; false (with the reason in <paramref name="why"/>) where the library has no sampler for the variant.</summary>
+    public bool TryCreateSampler(DiffusersStepArguments? arguments, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sampler? sampler, out string? why)
+    {
+        sampler = Family.CreateSampler(this, arguments ?? DiffusersStepArguments.Default, out why);
+        if (sampler is null) why ??= Sampler.ToString();
+        return sampler is not null;
+    }
+
+    /// <summary>
+    /// The sampling plan for <paramref name="steps"/> inference steps: the schedule of <c>set_timesteps(steps)</c> (each point once),
+    /// the sampler (<see cref="CreateSampler"/>), the model time map and the start scale (<see cref="DiffusersSamplingPlan"/>).
+    /// </summary>
+    /// <param name="steps">The number of inference steps.</param>
+    /// <param name="arguments">The step arguments (<c>eta</c>, ...); null for the class's defaults.</param>
+    /// <param name="mu">The resolution-dependent shift of a flow-matching configuration with dynamic shifting.</param>
+    /// <exception cref="DiffusersConfigException">The library has no sampler for the configured variant.</exception>
+    public DiffusersSamplingPlan CreatePlan(int steps, DiffusersStepArguments? arguments = null, double? mu = null)
+    {
+        var sampler = CreateSampler(arguments);
+        var schedule = CreateSchedule(steps, mu);
+        var kept = new List<SchedulePoint>(schedule.Points.Length);
+        foreach (var p in schedule.Points)
+            if (kept.Count == 0 || kept[^1] != p) kept.Add(p);
+        if (kept.Count != schedule.Points.Length) schedule = new StepSchedule(schedule.Path, kept);
+        return new DiffusersSamplingPlan(this, schedule, sampler);
+    }
+
+    // ================================================================ from_config
+
+    /// <summary>
+    /// This configuration run as another scheduler class, as diffusers' <c>OtherScheduler.from_config(config, **overrides)</c> does:
+    /// every field is kept (the training fields <c>num_train_timesteps</c>, the betas, <c>prediction_type</c>, ... as the model
+    /// shipped them), <c>_class_name</c> becomes <paramref name="className"/>, and <paramref name="overrides"/> replace or add fields
+    /// (a null value removes the field, so the class's default applies). Fields the new class does not read are kept and ignored.
+    /// </summary>
+    /// <param name="className">The diffusers class to run, e.g. <c>DPMSolverMultistepScheduler</c>.</param>
+    /// <param name="overrides">Fields to set, e.g. <c>use_karras_sigmas = true</c>.</param>
+    /// <exception cref="DiffusersConfigException">An unknown class, or a field the new class rejects (named).</exception>
+    /// <remarks>A table installed with <see cref="WithAlphasCumprod"/> is not carried over: the new configuration computes its table from the betas.</remarks>
+    public DiffusersSchedulerConfig WithClass(string className, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonNode?>? overrides = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(className);
+        var obj = System.Text.Json.Nodes.JsonObject.Create(RawConfig) ?? new System.Text.Json.Nodes.JsonObject();
+        obj["_class_name"] = className;
+        if (overrides is not null)
+            foreach (var (key, value) in overrides)
+            {
+                ArgumentException.ThrowIfNullOrEmpty(key, nameof(overrides));
+                if (key == "_class_name") throw new ArgumentException("Give the class as className, not as an override.", nameof(overrides));
+                obj[key] = value?.DeepClone();
+            }
+        using var doc = JsonDocument.Parse(obj.ToJsonString());
+        return FromJson(doc.RootElement, className);
+    }
+
+    /// <summary>This configuration with <paramref name="overrides"/> applied (same class); see <see cref="WithClass"/>.</summary>
+    /// <exception cref="DiffusersConfigException">A field the class rejects (named).</exception>
+    public DiffusersSchedulerConfig With(IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonNode?> overrides)
+        => WithClass(ClassName, overrides);
+
+    /// <summary>diffusers' <c>SchedulerClass.from_config(config, **overrides)</c>: <paramref name="config"/> run as <paramref name="className"/>
+    /// (see <see cref="WithClass"/>).</summary>
+    public static DiffusersSchedulerConfig FromConfig(DiffusersSchedulerConfig config, string className, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonNode?>? overrides = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.WithClass(className, overrides);
     }
 
     // ================================================================ what the peer lists
@@ -763,9 +667,7 @@ public sealed class DiffusersSchedulerConfig
     public double InitNoiseSigma(StepSchedule schedule)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        if (Coordinates != SampleCoordinates.VarianceExploding) return 1.0;
-        double max = schedule.Points.Max(p => p.Alpha == 0 ? double.PositiveInfinity : (double)(float)p.SigmaOverAlpha);
-        return TimestepSpacing is TimestepSpacing.Linspace or TimestepSpacing.Trailing ? max : Math.Sqrt(max * max + 1);
+        return Family.InitNoiseSigma(this, schedule);
     }
 
     /// <summary>The peer's <c>timesteps</c> list for the plan: the model time of every point but the end point; for
@@ -774,19 +676,7 @@ public sealed class DiffusersSchedulerConfig
     public IReadOnlyList<double> Timesteps(StepSchedule schedule)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        var pts = schedule.Points;
-        var list = new List<double>(2 * pts.Length);
-        for (int i = 0; i < pts.Length - 1; i++)
-        {
-            if (i > 0 && Sampler == SamplerKind.Heun) list.Add(pts[i].ModelTime);
-            if (i > 0 && Sampler == SamplerKind.KDpm2)
-            {
-                double mid = Math.Exp(0.5 * (Math.Log((float)pts[i].SigmaOverAlpha) + Math.Log((float)pts[i - 1].SigmaOverAlpha)));
-                list.Add((float)Tables.SigmaToT((float)mid));
-            }
-            list.Add(pts[i].ModelTime);
-        }
-        return list;
+        return Family.Timesteps(this, schedule);
     }
 
     /// <summary>The peer's <c>sigmas</c> list: the VE sigma <c>sigma/alpha</c> of every point (flow matching: the flow sigma),
@@ -794,36 +684,26 @@ public sealed class DiffusersSchedulerConfig
     public IReadOnlyList<double> Sigmas(StepSchedule schedule)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        var pts = schedule.Points;
-        var list = new List<double>(2 * pts.Length);
-        for (int i = 0; i < pts.Length; i++)
-        {
-            double s = Sampler == SamplerKind.FlowMatchEuler ? pts[i].Sigma : pts[i].Alpha == 0 ? double.PositiveInfinity : pts[i].SigmaOverAlpha;
-            bool repeat = Sampler is SamplerKind.Heun or SamplerKind.KDpm2 && i > 0 && (i < pts.Length - 1 || Sampler == SamplerKind.KDpm2);
-            list.Add(s);
-            if (repeat) list.Add(s);
-            if (Sampler == SamplerKind.KDpm2 && i == pts.Length - 1) list.Add(s);
-        }
-        return list;
+        return Family.Sigmas(this, schedule);
     }
 
     // ================================================================ JSON helpers
 
-    private bool Has(string name) => RawConfig.TryGetProperty(name, out _);
+    internal bool Has(string name) => RawConfig.TryGetProperty(name, out _);
 
-    private bool TryGet(string name, out JsonElement e)
+    internal bool TryGet(string name, out JsonElement e)
         => RawConfig.TryGetProperty(name, out e) && e.ValueKind != JsonValueKind.Null;
 
-    private int Int(string name, int dflt)
+    internal int Int(string name, int dflt)
     {
         if (!TryGet(name, out var e)) return dflt;
         if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue) return (int)d;
         throw Invalid(name, e.GetRawText(), "must be an integer");
     }
 
-    private double Double(string name, double dflt) => DoubleOrNull(name) ?? dflt;
+    internal double Double(string name, double dflt) => DoubleOrNull(name) ?? dflt;
 
-    private double? DoubleOrNull(string name)
+    internal double? DoubleOrNull(string name)
     {
         if (!TryGet(name, out var e)) return null;
         if (e.ValueKind == JsonValueKind.Number) return e.GetDouble();
@@ -835,7 +715,7 @@ public sealed class DiffusersSchedulerConfig
         throw Invalid(name, e.GetRawText(), "must be a number");
     }
 
-    private bool Bool(string name, bool dflt)
+    internal bool Bool(string name, bool dflt)
     {
         if (!TryGet(name, out var e)) return dflt;
         return e.ValueKind switch
@@ -846,13 +726,13 @@ public sealed class DiffusersSchedulerConfig
         };
     }
 
-    private string String(string name, string dflt)
+    internal string String(string name, string dflt)
     {
         if (!TryGet(name, out var e)) return dflt;
         return e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid(name, e.GetRawText(), "must be a string");
     }
 
-    private List<double>? DoubleListOrNull(string name)
+    internal List<double>? DoubleListOrNull(string name)
     {
         if (!TryGet(name, out var e)) return null;
         if (e.ValueKind != JsonValueKind.Array) throw Invalid(name, e.GetRawText(), "must be an array of numbers");
@@ -867,7 +747,7 @@ public sealed class DiffusersSchedulerConfig
         return list;
     }
 
-    private List<int> IntList(string name)
+    internal List<int> IntList(string name)
     {
         var d = DoubleListOrNull(name);
         if (d is null) return [];
@@ -883,12 +763,12 @@ public sealed class DiffusersSchedulerConfig
     /// <summary>The largest accepted <c>num_train_timesteps</c>.</summary>
     public const int MaxTrainTimesteps = 1_000_000;
 
-    private const double MinShift = 1e-30, MaxShiftValue = 1e30;
+    internal const double MinShift = 1e-30, MaxShiftValue = 1e30;
 
-    private DiffusersConfigException Unsupported(string field, string value, string why)
+    internal DiffusersConfigException Unsupported(string field, string value, string why)
         => new(field, value, $"{ClassName}: {field} = {value} is not supported: {why}.", unsupported: true);
 
-    private DiffusersConfigException Invalid(string field, object value, string why)
+    internal DiffusersConfigException Invalid(string field, object value, string why)
     {
         string v = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
         return new(field, v, $"{ClassName}: {field} = {v} is invalid: {why}.", unsupported: false);

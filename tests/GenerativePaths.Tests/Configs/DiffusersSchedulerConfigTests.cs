@@ -19,10 +19,11 @@ public class DiffusersSchedulerConfigTests
     [Fact]
     public void UnknownClassIsNamed()
     {
-        var e = Assert.Throws<DiffusersConfigException>(() => Cfg("PNDMScheduler"));
+        var e = Assert.Throws<DiffusersConfigException>(() => Cfg("ScoreSdeVeScheduler"));
         Assert.Equal("_class_name", e.Field);
-        Assert.Equal("PNDMScheduler", e.Value);
-        Assert.Contains("PNDMScheduler", e.Message);
+        Assert.Equal("ScoreSdeVeScheduler", e.Value);
+        Assert.Contains("ScoreSdeVeScheduler", e.Message);
+        Assert.Contains("PNDMScheduler", e.Message); // the supported classes are listed
         Assert.True(e.IsUnsupported);
     }
 

@@ -51,7 +51,7 @@ public class SamplerFuzzTests(ITestOutputHelper output)
     public void RandomCombinationsEndFiniteOrWithANamedException()
     {
         var rng = new Random(Seed);
-        var samplers = SamplerReliabilityTests.EverySampler();
+        Sampler[] samplers = [.. SamplerReliabilityTests.EverySampler(), .. DiffusersSchedulerSamplerTests.NewSamplers()];
         var tally = new Dictionary<string, int>();
         var failures = new List<string>();
         var examples = new Dictionary<string, List<string>>();
