@@ -40,7 +40,7 @@ public static partial class TensorReductions
         if (error.Length == 0) return 0;
         double sum;
         fixed (T* pe = error) fixed (T* pa = a) fixed (T* pb = b)
-            ReduceRows(new Summed<ErrorTerms<T>>(new ErrorTerms<T>(pe, pa, pb, atol, rtol)), 1, error.Length, &sum);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, SharedTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new SharedTolerance(atol), rtol)), 1, error.Length, &sum);
         return Math.Sqrt(sum / error.Length);
     }
 
@@ -58,7 +58,7 @@ public static partial class TensorReductions
         if (error.Length == 0) return 0;
         double sum;
         fixed (T* pe = error) fixed (T* pa = a) fixed (T* pb = b) fixed (double* pt = atol)
-            ReduceRows(new Summed<ErrorTermsPerComponent<T>>(new ErrorTermsPerComponent<T>(pe, pa, pb, pt, rtol)), 1, error.Length, &sum);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, ComponentTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new ComponentTolerance(pt), rtol)), 1, error.Length, &sum);
         return Math.Sqrt(sum / error.Length);
     }
 
@@ -78,7 +78,7 @@ public static partial class TensorReductions
         CheckTolerances(atol, rtol);
         int d = error.RowLength;
         fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pn = norms)
-            ReduceRows(new Summed<ErrorTerms<T>>(new ErrorTerms<T>(pe, pa, pb, atol, rtol)), error.BatchSize, d, pn);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, SharedTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new SharedTolerance(atol), rtol)), error.BatchSize, d, pn);
         for (int s = 0; s < error.BatchSize; s++) norms[s] = d == 0 ? 0 : Math.Sqrt(norms[s] / d);
     }
 
@@ -99,7 +99,7 @@ public static partial class TensorReductions
         CheckTolerances(atol, rtol);
         int d = error.RowLength;
         fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pt = atol) fixed (double* pn = norms)
-            ReduceRows(new Summed<ErrorTermsPerComponent<T>>(new ErrorTermsPerComponent<T>(pe, pa, pb, pt, rtol)), error.BatchSize, d, pn);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, ComponentTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new ComponentTolerance(pt), rtol)), error.BatchSize, d, pn);
         for (int s = 0; s < error.BatchSize; s++) norms[s] = d == 0 ? 0 : Math.Sqrt(norms[s] / d);
     }
 
@@ -189,8 +189,6 @@ public static partial class TensorReductions
             if (!IsFinite<T>(x.Row(s))) return s;
         return -1;
     }
-
-    internal static double CombineLanes(ReadOnlySpan<double> l) => ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
 
     private static void CheckTolerances(double atol, double rtol)
     {
