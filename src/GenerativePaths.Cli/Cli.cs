@@ -99,6 +99,7 @@ internal static class Cli
         root.Add(GenerateCommand.Create(stdout, stderr));
         root.Add(CompareCommand.Create(stdout, stderr));
         root.Add(PathsCommand.Create(stdout));
+        root.Add(MergeCommand.Create(stdout));
         return root;
     }
 }

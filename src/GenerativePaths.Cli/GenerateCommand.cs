@@ -8,7 +8,7 @@ internal static class GenerateCommand
 {
     /// <summary>The settings of one generate run (after parsing).</summary>
     internal sealed record Settings(string? Sampler, int Steps, string Schedule, double Guidance, string? Labels, int? PerLabel, int? Count,
-        ulong Seed, int Threads, string Out, string? LabelsOut, string? Grid);
+        ulong Seed, int Threads, string Out, string? LabelsOut, string? Grid, string? Shard = null);
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -26,15 +26,16 @@ internal static class GenerateCommand
         var output = new Option<string>("--out") { Description = "The samples, float32 [n, ...sample_shape].", DefaultValueFactory = _ => "samples.npy" };
         var labelsOut = Options.Path("--labels-out", "The labels, int64 [n].");
         var grid = Options.Path("--grid", "A PNG grid of the samples (cards with 'image'); one row per label.");
+        var shard = new Option<string?>("--shard") { Description = "INDEX/COUNT: write only share INDEX (0-based) of COUNT of the job, the rows one run of the whole job gives for it." };
         var command = new Command("generate", "Generate samples from a model with a named sampler and schedule.")
         {
-            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid,
+            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid, shard,
         };
         command.SetAction(parse =>
         {
             var settings = new Settings(parse.GetValue(sampler), parse.GetValue(steps), parse.GetValue(schedule)!, parse.GetValue(guidance),
                 parse.GetValue(labels), parse.GetValue(perLabel), parse.GetValue(count), parse.GetValue(seed), parse.GetValue(threads),
-                parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid));
+                parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid), parse.GetValue(shard));
             Check(settings);
             using var m = ModelLoader.Load(parse.GetValue(model)!, parse.GetValue(card), settings.Threads);
             return Run(m, settings, stdout, stderr);
@@ -52,6 +53,7 @@ internal static class GenerateCommand
         Options.CheckWritable(s.Out, "--out");
         if (s.LabelsOut is not null) Options.CheckWritable(s.LabelsOut, "--labels-out");
         if (s.Grid is not null) Options.CheckWritable(s.Grid, "--grid");
+        if (s.Shard is not null) Options.ParseShard(s.Shard);
     }
 
     /// <summary>Runs on a loaded model; returns the exit code.</summary>
@@ -85,8 +87,18 @@ internal static class GenerateCommand
         }
         if (s.Grid is not null && model.Image is null) throw new CommandLineException($"the card of {model.Name} has no 'image'; --grid needs one.");
 
+        // A shard is the contiguous share [first, first + count) of the job's samples, with the job's labels and noise.
+        int jobCount = count, first = 0;
+        string shardNote = "";
+        if (s.Shard is not null)
+        {
+            var (index, shards) = Options.ParseShard(s.Shard);
+            (first, count) = Options.ShardRange(index, shards, jobCount);
+            if (labels is not null) labels = labels[first..(first + count)];
+            shardNote = $" (rows {first}-{first + count - 1} of {jobCount}, shard {index}/{shards})";
+        }
         var bar = ProgressBar.For(stderr);
-        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report);
+        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report, first);
         NpyFile.WriteFloat32(s.Out, result.Samples, [count, .. model.SampleShape]);
         if (s.LabelsOut is not null) NpyFile.WriteInt64(s.LabelsOut, labels!.Select(l => (long)l).ToArray(), [count]);
         string gridNote = "";
@@ -96,7 +108,7 @@ internal static class GenerateCommand
             gridNote = $", grid {rows}x{cols} -> {s.Grid}";
         }
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"generate: {count} samples of {model.Name}, {entry.Name} on the {s.Schedule} schedule, {result.Steps} steps, NFE {result.ModelEvaluationsPerBatch}"
+            $"generate: {count} samples{shardNote} of {model.Name}, {entry.Name} on the {s.Schedule} schedule, {result.Steps} steps, NFE {result.ModelEvaluationsPerBatch}"
             + $"{(s.Guidance != 1 ? $", guidance {s.Guidance:G4}" : "")}, seed {s.Seed}, {result.Seconds:F2} s -> {s.Out}{gridNote}"));
         return Cli.ExitOk;
     }
