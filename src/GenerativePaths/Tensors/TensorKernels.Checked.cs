@@ -31,12 +31,7 @@ public static partial class TensorKernels
         fixed (T* pd = d)
         fixed (T* p0 = t.X0) fixed (T* p1 = t.X1) fixed (T* p2 = t.X2) fixed (T* p3 = t.X3) fixed (T* p4 = t.X4) fixed (T* p5 = t.X5)
         {
-            var a = new CombineArgs<T>
-            {
-                D = pd, X0 = p0, X1 = p1, X2 = p2, X3 = p3, X4 = p4, X5 = p5,
-                C0 = t.C0, C1 = t.C1, C2 = t.C2, C3 = t.C3, C4 = t.C4, C5 = t.C5,
-                Length = d.Length, RowLength = d.Length,
-            };
+            var a = ArgsOf(t, pd, p0, p1, p2, p3, p4, p5, d.Length);
             return t.Count switch
             {
                 1 => RunChecked<T, One>(a),

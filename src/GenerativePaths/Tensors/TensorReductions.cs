@@ -11,9 +11,8 @@ namespace GenerativePaths.Tensors;
 /// element <c>i</c> of a chunk of <see cref="ChunkLength"/> elements goes to accumulator lane
 /// <c>i mod 8</c>; lanes are combined pairwise, <c>((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7))</c>, and
 /// chunk partials are added in chunk order, starting from 0. Per-sample reductions chunk each row from
-/// its own start. The result is therefore bit-identical for every SIMD width (the vector loops hold the
-/// eight lanes in two 256-bit or four 128-bit accumulators; with 512-bit vectors available the 256-bit loop
-/// is used, max-abs and the finite check use 512-bit vectors) and every thread count (chunks
+/// its own start. The result is therefore bit-identical for every SIMD width (the vector loops of the kernel
+/// driver hold the eight lanes in one 512-bit, two 256-bit or four 128-bit accumulators) and every thread count (chunks
 /// are the unit of parallel work; see <see cref="TensorCore.ParallelThreshold"/>).</para>
 /// <para>Max-abs and the finite checks do not depend on order. The finite check multiplies every element by
 /// zero and sums the products in the element type, which stays zero unless an element is NaN or infinite:
@@ -69,12 +68,7 @@ public static partial class TensorReductions
     public static unsafe void ErrorNorms<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, double atol, double rtol, Span<double> norms)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(error);
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        ShapeCheck.SameShape(error, a, nameof(a));
-        ShapeCheck.SameShape(error, b, nameof(b));
-        ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
+        CheckNormShapes(error, a, b, norms);
         CheckTolerances(atol, rtol);
         int d = error.RowLength;
         fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pn = norms)
@@ -89,13 +83,8 @@ public static partial class TensorReductions
     public static unsafe void ErrorNorms<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, ReadOnlySpan<double> atol, double rtol, Span<double> norms)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(error);
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        ShapeCheck.SameShape(error, a, nameof(a));
-        ShapeCheck.SameShape(error, b, nameof(b));
+        CheckNormShapes(error, a, b, norms);
         ShapeCheck.SameLength(atol, error.RowLength, nameof(atol));
-        ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
         CheckTolerances(atol, rtol);
         int d = error.RowLength;
         fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pt = atol) fixed (double* pn = norms)
@@ -188,6 +177,17 @@ public static partial class TensorReductions
         for (int s = 0; s < x.BatchSize; s++)
             if (!IsFinite<T>(x.Row(s))) return s;
         return -1;
+    }
+
+    private static void CheckNormShapes<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, Span<double> norms)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ShapeCheck.SameShape(error, a, nameof(a));
+        ShapeCheck.SameShape(error, b, nameof(b));
+        ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
     }
 
     private static void CheckTolerances(double atol, double rtol)
