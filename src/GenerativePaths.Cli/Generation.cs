@@ -86,9 +86,7 @@ internal static class Generation
             for (int i = 0; i < rows; i++) ids[i] = g + i;
             using var x = BatchTensor<float>.Allocate(rows, length);
             noise.Fill(x, StartNoiseStream, ids);
-            float s0 = (float)schedule[0].Sigma;
-            var span = x.Span;
-            for (int i = 0; i < span.Length; i++) span[i] *= s0;
+            schedule.Start(x);
             IGenerativeModel<float> m = model.Model;
             var condition = ModelCondition.None;
             if (labels is not null)
