@@ -105,10 +105,13 @@ internal static unsafe class SimdDriver
         return !TCheck.On || sum == T.Zero;
     }
 
-    private static bool Map<T, TK, TCheck, TW, TVec>(ref TK k, nint n, bool nonTemporal)
+    private static bool Map<T, TK, TCheck, TW, TVec>(ref TK kernel, nint n, bool nonTemporal)
         where T : unmanaged, IFloatingPointIeee754<T> where TK : struct, IMapKernel<T> where TCheck : struct, IFlag
         where TW : ISimdWidth<TVec, T> where TVec : unmanaged
     {
+        // A local copy, so that the kernel's pointers and coefficients live in registers (the stores cannot alias them) and
+        // the broadcasts of its coefficients are hoisted out of the loop.
+        TK k = kernel;
         nint w = TW.Count;
         nint end = n - w;
         // The last (possibly overlapping) vector is computed before anything is stored, so in-place calls are safe.
