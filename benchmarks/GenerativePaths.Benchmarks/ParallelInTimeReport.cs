@@ -52,7 +52,7 @@ public static class ParallelInTimeReport
         {
             using var model = ModelLoader.Load(M(c.Model + ".onnx"), null, 1);
             bool digits = c.Model.StartsWith("digits", StringComparison.Ordinal);
-            var entry = SamplerCatalog.Find(c.Sampler);
+            var entry = GenerativePaths.Cli.SamplerCatalog.Find(c.Sampler);
             var schedule = model.DefaultSchedule(c.Steps);
             var labels = Generation.Cycling(samples, model.Classes);
             var seq = Generation.Run(model, entry.Create(), schedule, samples, labels, c.Guidance, 0);
@@ -66,7 +66,7 @@ public static class ParallelInTimeReport
             if (c.Steps >= 1000) runs.Add((ParallelAcceleration.Picard, 128, 0.1));
             foreach (var (acceleration, window, tol) in runs)
             {
-                var par = Generation.Run(model, entry.Create(), schedule, samples, labels, c.Guidance, 0, null, new ParallelSettings(acceleration, window, tol));
+                var par = Generation.Run(model, entry.Create(), schedule, samples, labels, c.Guidance, 0, parallel: new ParallelSettings(acceleration, window, tol));
                 double diff = 0;
                 for (int i = 0; i < par.Samples.Length; i++) diff = Math.Max(diff, Math.Abs(par.Samples[i] - seq.Samples[i]));
                 double fd = digits ? FrechetDistance.Squared(Features(judge, par.Samples, samples, length), samples, realFeatures, realRows, judge.FeatureLength) : double.NaN;

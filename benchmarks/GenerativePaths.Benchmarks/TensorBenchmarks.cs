@@ -160,3 +160,69 @@ public class TensorParallelBenchmarks
         return TensorReductions.ErrorNorm<float>(_x0.Span, _x1.Span, _x2.Span, 1e-3, 1e-3);
     }
 }
+
+/// <summary>
+/// The reductions and checked kernels on one thread over N elements, against a copy of N floats in the same run:
+/// error norms (float and double, the ODE fused norm-and-finite-check), dot, max-abs, the finite checks, and the
+/// combination that reports non-finite output. Each reads one to three inputs of N elements.
+/// </summary>
+[MemoryDiagnoser]
+public class TensorReductionBenchmarks
+{
+    [Params(65_536, 4_194_304)]
+    public int N;
+
+    private BatchTensor<float> _e = null!, _a = null!, _b = null!, _y = null!, _src = null!, _dst = null!;
+    private BatchTensor<double> _ed = null!, _ad = null!, _bd = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        TensorCore.ParallelThreshold = int.MaxValue;
+        var rng = new Random(2);
+        BatchTensor<float> F() { var t = BatchTensor<float>.Allocate(1, N); foreach (ref float v in t.Span) v = (float)(rng.NextDouble() - 0.5); return t; }
+        BatchTensor<double> D() { var t = BatchTensor<double>.Allocate(1, N); foreach (ref double v in t.Span) v = rng.NextDouble() - 0.5; return t; }
+        _e = F(); _a = F(); _b = F(); _y = F(); _src = F(); _dst = F();
+        _ed = D(); _ad = D(); _bd = D();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (var t in new[] { _e, _a, _b, _y, _src, _dst }) t.Dispose();
+        _ed.Dispose(); _ad.Dispose(); _bd.Dispose();
+    }
+
+    /// <summary>A copy of N floats (N read, N written).</summary>
+    [Benchmark(Baseline = true)]
+    public void CopyN() => _src.Span.CopyTo(_dst.Span);
+
+    [Benchmark]
+    public double ErrorNormFloat() => TensorReductions.ErrorNorm<float>(_e.Span, _a.Span, _b.Span, 1e-3, 1e-3);
+
+    [Benchmark]
+    public double ErrorNormDouble() => TensorReductions.ErrorNorm<double>(_ed.Span, _ad.Span, _bd.Span, 1e-3, 1e-3);
+
+    /// <summary>The ODE integrators' norm of a double state fused with the finite check of the new state.</summary>
+    [Benchmark]
+    public double OdeErrorNormDouble() => GenerativePaths.Ode.OdeNorms.ErrorNorm<double>(_ed.Span, _ad.Span, _bd.Span, 1e-3, default, 1e-3, out _);
+
+    [Benchmark]
+    public double DotFloat() => TensorReductions.Dot<float>(_a.Span, _b.Span);
+
+    [Benchmark]
+    public double MaxAbsFloat() => TensorReductions.MaxAbs<float>(_a.Span);
+
+    [Benchmark]
+    public bool IsFiniteFloat() => TensorReductions.IsFinite<float>(_a.Span);
+
+    /// <summary>The samplers' check of a model output.</summary>
+    [Benchmark]
+    public bool AllFiniteFloat() => GenerativePaths.Samplers.FiniteCheck.AllFinite<float>(_a.Span);
+
+    /// <summary>The k = 3 combination that also reports whether its output is finite.</summary>
+    [Benchmark]
+    public bool CombineAllFiniteFloat()
+        => TensorKernels.CombineAllFinite(_y.Span, new TensorKernels.Terms<float>(3, 0.5f, _e.Span, 0.25f, _a.Span, -1f, _b.Span,
+            0f, default, 0f, default, 0f, default));
+}

@@ -100,6 +100,7 @@ internal static class Cli
         root.Add(CompareCommand.Create(stdout, stderr));
         root.Add(PathsCommand.Create(stdout));
         root.Add(DecodeCommand.Create(stdout, stderr));
+        root.Add(MergeCommand.Create(stdout));
         return root;
     }
 }

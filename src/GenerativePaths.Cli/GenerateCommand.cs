@@ -10,7 +10,7 @@ internal static class GenerateCommand
 {
     /// <summary>The settings of one generate run (after parsing).</summary>
     internal sealed record Settings(string? Sampler, int Steps, string Schedule, double Guidance, string? Labels, int? PerLabel, int? Count,
-        ulong Seed, int Threads, string Out, string? LabelsOut, string? Grid)
+        ulong Seed, int Threads, string Out, string? LabelsOut, string? Grid, string? Shard = null)
     {
         /// <summary>Parallel-in-time sampling: null (sequential), <c>picard</c> or <c>anderson</c>.</summary>
         public string? Parallel { get; init; }
@@ -49,15 +49,16 @@ internal static class GenerateCommand
         var tol = Options.Double("--tol", "The per-step tolerance of --parallel (0: exact, the sequential result).", 0.0, min: 0.0, max: 1e6);
         var memory = Options.Int("--anderson-memory", "Earlier rounds an Anderson extrapolation uses (with --parallel anderson).", 3, min: 1, max: 8);
         var stats = Options.Path("--stats", "Write the run's statistics (rounds, model_rows, steps, wall_seconds, ...) as JSON.");
+        var shard = new Option<string?>("--shard") { Description = "INDEX/COUNT: write only share INDEX (0-based) of COUNT of the job, the rows one run of the whole job gives for it." };
         var command = new Command("generate", "Generate samples from a model with a named sampler and schedule.")
         {
-            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid, parallel, window, tol, memory, stats,
+            model, card, sampler, steps, schedule, guidance, labels, perLabel, count, seed, threads, output, labelsOut, grid, shard, parallel, window, tol, memory, stats,
         };
         command.SetAction(parse =>
         {
             var settings = new Settings(parse.GetValue(sampler), parse.GetValue(steps), parse.GetValue(schedule)!, parse.GetValue(guidance),
                 parse.GetValue(labels), parse.GetValue(perLabel), parse.GetValue(count), parse.GetValue(seed), parse.GetValue(threads),
-                parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid))
+                parse.GetValue(output)!, parse.GetValue(labelsOut), parse.GetValue(grid), parse.GetValue(shard))
             {
                 Parallel = parse.GetValue(parallel), Window = parse.GetValue(window), Tolerance = parse.GetValue(tol), AndersonMemory = parse.GetValue(memory), Stats = parse.GetValue(stats),
             };
@@ -78,6 +79,7 @@ internal static class GenerateCommand
         Options.CheckWritable(s.Out, "--out");
         if (s.LabelsOut is not null) Options.CheckWritable(s.LabelsOut, "--labels-out");
         if (s.Grid is not null) Options.CheckWritable(s.Grid, "--grid");
+        if (s.Shard is not null) Options.ParseShard(s.Shard);
         if (s.Stats is not null) Options.CheckWritable(s.Stats, "--stats");
         ParallelFor(s);
     }
@@ -100,7 +102,9 @@ internal static class GenerateCommand
     {
         Check(s);
         var entry = s.Sampler is null ? model.DefaultSampler : SamplerCatalog.Find(s.Sampler);
-        var schedule = SamplerCatalog.Build(s.Schedule, s.Steps, model.DefaultSchedule);
+        // A sampler name that asks for a plan ("DPM++ 2M Karras") sets the schedule unless --schedule names one.
+        string scheduleName = string.Equals(s.Schedule, "default", StringComparison.OrdinalIgnoreCase) ? entry.Schedule : s.Schedule;
+        var schedule = SamplerCatalog.Build(scheduleName, s.Steps, model.DefaultSchedule);
         int[]? labels = null;
         int count;
         if (model.Classes > 0)
@@ -126,9 +130,19 @@ internal static class GenerateCommand
         }
         if (s.Grid is not null && model.Image is null) throw new CommandLineException($"the card of {model.Name} has no 'image'; --grid needs one.");
 
+        // A shard is the contiguous share [first, first + count) of the job's samples, with the job's labels and noise.
+        int jobCount = count, first = 0;
+        string shardNote = "";
+        if (s.Shard is not null)
+        {
+            var (index, shards) = Options.ParseShard(s.Shard);
+            (first, count) = Options.ShardRange(index, shards, jobCount);
+            if (labels is not null) labels = labels[first..(first + count)];
+            shardNote = $" (rows {first}-{first + count - 1} of {jobCount}, shard {index}/{shards})";
+        }
         var bar = ProgressBar.For(stderr);
         var parallel = ParallelFor(s);
-        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report, parallel);
+        var result = Generation.Run(model, entry.Create(), schedule, count, labels, s.Guidance, s.Seed, bar.Report, first, parallel);
         NpyFile.WriteFloat32(s.Out, result.Samples, [count, .. model.SampleShape]);
         if (s.LabelsOut is not null) NpyFile.WriteInt64(s.LabelsOut, labels!.Select(l => (long)l).ToArray(), [count]);
         string gridNote = "";
@@ -138,22 +152,22 @@ internal static class GenerateCommand
             gridNote = $", grid {rows}x{cols} -> {s.Grid}";
         }
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"generate: {count} samples of {model.Name}, {entry.Name} on the {s.Schedule} schedule, {result.Steps} steps, NFE {result.ModelEvaluationsPerBatch}"
+            $"generate: {count} samples{shardNote} of {model.Name}, {entry.Name} on the {scheduleName} schedule, {result.Steps} steps, NFE {result.ModelEvaluationsPerBatch}"
             + $"{(s.Guidance != 1 ? $", guidance {s.Guidance:G4}" : "")}"
             + $"{(parallel is null ? "" : $", {s.Parallel!.ToLowerInvariant()} window {s.Window} tol {s.Tolerance:G4}: {result.Rounds} rounds{(result.Converged ? "" : " (round limit)")}")}"
             + $", seed {s.Seed}, {result.Seconds:F2} s -> {s.Out}{gridNote}"));
-        if (s.Stats is not null) WriteStats(s.Stats, s, entry.Name, count, result, parallel);
+        if (s.Stats is not null) WriteStats(s.Stats, s, entry.Name, scheduleName, count, result, parallel);
         return Cli.ExitOk;
     }
 
     /// <summary>The statistics file: the same keys for sequential runs (<c>rounds</c> = model calls per batch) and parallel ones.</summary>
-    private static void WriteStats(string path, Settings s, string sampler, int count, GenerationResult r, ParallelSettings? parallel)
+    private static void WriteStats(string path, Settings s, string sampler, string schedule, int count, GenerationResult r, ParallelSettings? parallel)
     {
         using var stream = File.Create(path);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("sampler", sampler);
-        w.WriteString("schedule", s.Schedule);
+        w.WriteString("schedule", schedule);
         w.WriteNumber("samples", count);
         w.WriteNumber("steps", r.Steps);
         w.WriteString("parallel", parallel is null ? "none" : s.Parallel!.ToLowerInvariant());

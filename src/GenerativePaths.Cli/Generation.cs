@@ -69,11 +69,14 @@ internal static class Generation
     /// <summary>Rows per batched model call.</summary>
     public const int BatchSize = 256;
 
-    /// <remarks>The progress callback receives (steps done, steps in all) over every batch.</remarks>
+    /// <remarks>The progress callback receives (steps done, steps in all) over every batch. <paramref name="first"/> is the job index of
+    /// the first sample (a shard of a larger job): sample <c>i</c> of this call is sample <c>first + i</c> of the job, with that
+    /// index's noise, and batches are cut at the job's batch boundaries, so the rows are those a run of the whole job gives.</remarks>
     /// <exception cref="CommandLineException">Guidance without a null class, or labels outside the model's classes.</exception>
     public static GenerationResult Run(GenerationModel model, Sampler sampler, StepSchedule schedule, int count, int[]? labels, double guidance,
-        ulong seed, Action<int, int>? progress = null, ParallelSettings? parallel = null)
+        ulong seed, Action<int, int>? progress = null, long first = 0, ParallelSettings? parallel = null)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
         if (count < 1) throw new CommandLineException($"the sample count must be at least 1 (got {count}).");
         if (labels is not null)
         {
@@ -88,24 +91,25 @@ internal static class Generation
 
         int length = model.SampleLength;
         var samples = new float[(long)count * length];
-        int batches = (count + BatchSize - 1) / BatchSize;
-        long perBatch = 0, total = 0, rounds = 0, modelRows = 0;
+        // Batch b holds job samples [b * BatchSize, (b + 1) * BatchSize) that fall in [first, first + count).
+        long end = first + count;
+        int batches = (int)((end - 1) / BatchSize - first / BatchSize + 1);
+        long perBatch = 0, total = 0;
+        long rounds = 0, modelRows = 0;
         bool converged = true;
         int[]? roundOfStep = parallel is null ? null : new int[schedule.StepCount];
         int done = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var noise = new PhiloxNoise(seed);
         // Batches run one after another: a model instance serves one call at a time.
-        for (int b = 0; b < batches; b++)
+        for (long g = first; g < end; g = Math.Min(end, (g / BatchSize + 1) * BatchSize))
         {
-            int start = b * BatchSize, rows = Math.Min(BatchSize, count - start);
+            int start = (int)(g - first), rows = (int)(Math.Min(end, (g / BatchSize + 1) * BatchSize) - g);
             var ids = new long[rows];
-            for (int i = 0; i < rows; i++) ids[i] = start + i;
+            for (int i = 0; i < rows; i++) ids[i] = g + i;
             using var x = BatchTensor<float>.Allocate(rows, length);
             noise.Fill(x, StartNoiseStream, ids);
-            float s0 = (float)schedule[0].Sigma;
-            var span = x.Span;
-            for (int i = 0; i < span.Length; i++) span[i] *= s0;
+            schedule.Start(x);
             IGenerativeModel<float> m = model.Model;
             var condition = ModelCondition.None;
             if (labels is not null)

@@ -145,6 +145,32 @@ internal static class Options
         return labels;
     }
 
+    /// <summary>Parses <c>--shard INDEX/COUNT</c>: COUNT at least 1, INDEX in <c>[0, COUNT)</c>.</summary>
+    /// <exception cref="CommandLineException">The text is not of that form.</exception>
+    public static (int Index, int Count) ParseShard(string text)
+    {
+        int slash = text.IndexOf('/');
+        if (slash > 0
+            && int.TryParse(text.AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out int index)
+            && int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int count))
+        {
+            if (count < 1) throw new CommandLineException($"--shard '{text}': the shard count must be at least 1.");
+            if (index >= count) throw new CommandLineException($"--shard '{text}': the index must lie in [0, {count - 1}] (indices start at 0).");
+            return (index, count);
+        }
+        throw new CommandLineException($"--shard needs INDEX/COUNT with non-negative integers, e.g. 0/4, not '{text}'.");
+    }
+
+    /// <summary>The samples <c>[first, first + count)</c> of shard <paramref name="index"/> of <paramref name="shards"/> in a job of <paramref name="total"/>: <c>first = floor(index total / shards)</c>.</summary>
+    /// <exception cref="CommandLineException">More shards than samples (some shard would be empty; every shard of such a job fails alike).</exception>
+    public static (int First, int Count) ShardRange(int index, int shards, int total)
+    {
+        if (shards > total)
+            throw new CommandLineException($"--shard {index}/{shards}: a job of {total} samples cannot be split into {shards} shards; use at most {total} shards.");
+        int first = (int)((long)index * total / shards), next = (int)((long)(index + 1) * total / shards);
+        return (first, next - first);
+    }
+
     /// <summary>Checks up front that a file can be created at <paramref name="path"/> (its folder exists and is writable).</summary>
     /// <exception cref="CommandLineException">The folder does not exist, or the path is a folder.</exception>
     public static void CheckWritable(string path, string option)

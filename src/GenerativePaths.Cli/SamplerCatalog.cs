@@ -4,33 +4,18 @@ using GenerativePaths.Schedules;
 
 namespace GenerativePaths.Cli;
 
-/// <summary>One entry of the sampler table: a name, how to build it, its model evaluations per step and whether it draws noise.</summary>
-internal sealed record SamplerEntry(string Name, string Description, Func<Sampler> Create, int EvaluationsPerStep, bool Stochastic);
+/// <summary>One entry of the sampler table: a name, how to build it, its model evaluations per step, whether it draws noise, and the
+/// schedule its name asks for (<c>default</c> unless a UI label such as "DPM++ 2M Karras" names one).</summary>
+internal sealed record SamplerEntry(string Name, string Description, Func<Sampler> Create, int EvaluationsPerStep, bool Stochastic, string Schedule = "default");
 
-/// <summary>The sampler and schedule names the commands accept.</summary>
+/// <summary>The sampler and schedule names the commands accept: the library's <see cref="GenerativePaths.Samplers.SamplerCatalog"/>
+/// (canonical names, UI labels, k-diffusion and diffusers names) and the schedule names.</summary>
 internal static class SamplerCatalog
 {
-    public static IReadOnlyList<SamplerEntry> Samplers { get; } =
-    [
-        new("euler", "Euler on the probability-flow ODE (Karras et al. 2022)", () => new EulerSampler(), 1, false),
-        new("heun", "Heun's second-order method (Karras et al. 2022, Algorithm 2)", () => new HeunSampler(), 2, false),
-        new("ddim", "DDIM, eta 0 (Song et al. 2021)", () => new DdimSampler(), 1, false),
-        new("ddpm", "DDPM ancestral sampling, fixed-small variance (Ho et al. 2020)", () => new DdpmSampler(), 1, true),
-        new("euler_a", "Euler ancestral (k-diffusion)", () => new EulerAncestralSampler(), 1, true),
-        new("dpmpp_2m", "DPM-Solver++(2M) (Lu et al. 2022)", () => new DpmSolverPlusPlus2MSampler(), 1, false),
-        new("lms", "linear multistep, order 4 (k-diffusion)", () => new LmsSampler(), 1, false),
-        new("unipc", "UniPC, order 2, bh2 (Zhao et al. 2023)", () => new UniPcSampler(), 1, false),
-        new("dpm2", "DPM-2 (Karras et al. 2022, k-diffusion)", () => new Dpm2Sampler(), 2, false),
-        new("flow_euler", "flow-matching Euler (diffusers FlowMatchEulerDiscrete)", () => new FlowMatchEulerSampler(), 1, false),
-        new("dpm2_a", "DPM-2 ancestral (k-diffusion sample_dpm_2_ancestral)", () => new Dpm2AncestralSampler(), 2, true),
-        new("dpmpp_2s_a", "DPM-Solver++(2S) ancestral (Lu et al. 2022, k-diffusion)", () => new DpmSolverPlusPlus2SAncestralSampler(), 2, true),
-        new("dpmpp_sde", "DPM-Solver++ SDE, two evaluations per step (k-diffusion sample_dpmpp_sde)", () => new DpmSolverPlusPlusSdeSampler(), 2, true),
-        new("dpmpp_2m_sde", "DPM-Solver++(2M) SDE, midpoint (Lu et al. 2022, k-diffusion)", () => new DpmSolverPlusPlus2MSdeSampler(), 1, true),
-        new("dpmpp_2m_sde_heun", "DPM-Solver++(2M) SDE, heun (k-diffusion solver_type='heun')", () => new DpmSolverPlusPlus2MSdeSampler(secondOrder: DpmSolverSecondOrder.Heun), 1, true),
-        new("dpmpp_3m_sde", "DPM-Solver++(3M) SDE (k-diffusion sample_dpmpp_3m_sde)", () => new DpmSolverPlusPlus3MSdeSampler(), 1, true),
-        new("dpm_fast", "DPM-Solver-fast: single-step DPM-Solver-3 (Lu et al. 2022)", () => new DpmSolverFastSampler(), 3, false),
-        new("dpm_adaptive", "DPM-Solver-23 with adaptive steps within each step (Lu et al. 2022, k-diffusion)", () => new DpmSolverAdaptiveSampler(), 3, false),
-    ];
+    public static IReadOnlyList<SamplerEntry> Samplers { get; } = GenerativePaths.Samplers.SamplerCatalog.All.Select(Entry).ToArray();
+
+    private static SamplerEntry Entry(SamplerPreset p)
+        => new(p.Name, p.Description, p.Create, p.EvaluationsPerStep, p.Stochastic, p.Schedule.ToString().ToLowerInvariant());
 
     /// <summary>The schedule names; <c>default</c> is the model card's own plan.</summary>
     public static IReadOnlyList<string> Schedules { get; } = ["default", "karras", "exponential", "uniform"];
@@ -39,8 +24,9 @@ internal static class SamplerCatalog
 
     /// <exception cref="CommandLineException">An unknown name; the message lists the known ones.</exception>
     public static SamplerEntry Find(string name)
-        => Samplers.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
-           ?? throw new CommandLineException($"unknown sampler '{name}'; the known samplers are {SamplerNames}.");
+        => GenerativePaths.Samplers.SamplerCatalog.TryFind(name, out var preset)
+            ? Entry(preset)
+            : throw new CommandLineException($"unknown sampler '{name}'; the known samplers are {SamplerNames} (UI labels such as 'DPM++ 2M Karras' and k-diffusion or diffusers names work too).");
 
     /// <exception cref="CommandLineException">An unknown schedule name; the message lists the known ones.</exception>
     public static string CheckSchedule(string name)

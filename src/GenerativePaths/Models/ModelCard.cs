@@ -524,19 +524,8 @@ public sealed class ModelCard
             CardPathKind.Edm => new HeunSampler(),
             CardPathKind.Ve => new EulerSampler(),
             CardPathKind.ContinuousVp => new DdimSampler(),
-            _ => SchedulerConfig!.Sampler switch
-            {
-                SamplerKind.Ddim => new DdimSampler(),
-                SamplerKind.Ddpm => new DdpmSampler(),
-                SamplerKind.Euler => new EulerSampler(),
-                SamplerKind.EulerAncestral => new EulerAncestralSampler(),
-                SamplerKind.Heun => new HeunSampler(),
-                SamplerKind.DpmSolverMultistep => new DpmSolverPlusPlus2MSampler(),
-                SamplerKind.Lms => new LmsSampler(),
-                SamplerKind.UniPc => new UniPcSampler(),
-                SamplerKind.KDpm2 => new Dpm2Sampler(),
-                _ => new FlowMatchEulerSampler(),
-            },
+            // A diffusers config builds the sampler of its class with the config's options (the importer owns that mapping).
+            _ => SchedulerConfig!.CreateSampler(),
         };
     }
 

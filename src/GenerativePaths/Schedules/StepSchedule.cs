@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Numerics;
 using GenerativePaths.Paths;
+using GenerativePaths.Tensors;
 
 namespace GenerativePaths.Schedules;
 
@@ -86,5 +88,44 @@ public sealed class StepSchedule
         if (start >= StepCount)
             throw new ArgumentOutOfRangeException(nameof(strength), strength, $"Strength {strength} leaves no step of {StepCount}.");
         return StartingAt(start);
+    }
+
+    /// <summary>
+    /// Turns standard-normal noise into the start state of this schedule, in place: <c>x = sigma_0 z</c>.
+    /// </summary>
+    /// <remarks>
+    /// <para>The library's state is <c>x = alpha x0 + sigma eps</c> in the path's own coordinates, so the start of a generation
+    /// (x0 unknown) is <c>sigma_0 z</c> with <c>sigma_0 = this[0].Sigma</c>: 1 on rectified flow and at zero terminal SNR, just
+    /// under 1 on variance-preserving paths, <c>sigma_max</c> on variance-exploding (EDM, Karras) paths. Multiply by nothing else:
+    /// diffusers' <c>latents * init_noise_sigma</c> is the start in diffusers' own (for the Euler family, variance-exploding)
+    /// coordinates, and applied to the library's state it gives samples of the wrong scale.</para>
+    /// <para><c>sigma_0</c> is rounded to <typeparamref name="T"/> once and each element is multiplied by it (what
+    /// <c>gpaths generate</c> does). Draw <paramref name="noise"/> with
+    /// <c>new PhiloxNoise(seed).Fill(x, NoiseStreams.Start)</c> to keep the noise of each sample keyed by its index.</para>
+    /// </remarks>
+    /// <param name="noise">Standard-normal noise, one row per sample; overwritten with the start state.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="noise"/> is null.</exception>
+    public void Start<T>(BatchTensor<T> noise) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(noise);
+        System.Numerics.Tensors.TensorPrimitives.Multiply<T>(noise.Span, T.CreateTruncating(Points[0].Sigma), noise.Span);
+    }
+
+    /// <summary>
+    /// The start state of an image-to-image run on this schedule (e.g. one from <see cref="WithStrength"/>):
+    /// <c>destination = alpha_0 x0 + sigma_0 z</c>, the clean input noised to the first point.
+    /// </summary>
+    /// <remarks>Computed as the two-term <see cref="TensorKernels.LinearCombination{T}(Span{T}, T, ReadOnlySpan{T}, T, ReadOnlySpan{T})"/>
+    /// with <c>alpha_0</c> and <c>sigma_0</c> rounded to <typeparamref name="T"/>; <paramref name="destination"/> may be
+    /// <paramref name="x0"/> or <paramref name="noise"/> itself.</remarks>
+    /// <exception cref="ArgumentException">The three tensors differ in shape.</exception>
+    public void Start<T>(BatchTensor<T> x0, BatchTensor<T> noise, BatchTensor<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x0);
+        ArgumentNullException.ThrowIfNull(noise);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (!x0.HasSameShape(destination) || !noise.HasSameShape(destination))
+            throw new ArgumentException($"x0 {x0.ShapeString}, noise {noise.ShapeString} and destination {destination.ShapeString} must have one shape.", nameof(destination));
+        TensorKernels.LinearCombination<T>(destination.Span, T.CreateTruncating(Points[0].Alpha), x0.Span, T.CreateTruncating(Points[0].Sigma), noise.Span);
     }
 }

@@ -9,7 +9,8 @@ namespace GenerativePaths.Tensors;
 /// A batched, dense, contiguous tensor of shape <c>[batch, ...sampleShape]</c>: one row of
 /// <see cref="RowLength"/> elements per sample, rows stored one after another.
 /// </summary>
-/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>; any other element type (e.g. <see cref="Half"/>) throws
+/// <see cref="NotSupportedException"/> when a tensor is allocated or wrapped (see <see cref="IsSupported"/>).</typeparam>
 /// <remarks>
 /// <para>Element <c>(b, i)</c> of the flattened sample lives at <c>Span[b * RowLength + i]</c>.</para>
 /// <para>Storage is either owned (a 64-byte aligned pinned array, released by <see cref="Dispose"/>)
@@ -28,12 +29,21 @@ public sealed class BatchTensor<T> : IDisposable
 
     private BatchTensor(Memory<T> memory, bool owned, int batchSize, int[] sampleShape, int rowLength)
     {
+        ThrowIfUnsupported();
         _memory = memory;
         _owned = owned;
         BatchSize = batchSize;
         _sampleShape = sampleShape;
         RowLength = rowLength;
     }
+
+    /// <summary>
+    /// True when <typeparamref name="T"/> is an element type the tensor core supports (<see cref="float"/> or
+    /// <see cref="double"/>); <see cref="Allocate"/> and <see cref="Wrap"/> throw for any other.
+    /// </summary>
+    public static bool IsSupported => SimdElement.IsSupported<T>();
+
+    private static void ThrowIfUnsupported() => SimdElement.ThrowIfUnsupported<T>($"BatchTensor<{typeof(T).Name}>");
 
     /// <summary>Number of samples (rows).</summary>
     public int BatchSize { get; }
@@ -115,8 +125,10 @@ public sealed class BatchTensor<T> : IDisposable
     /// <summary>Allocates a zero-filled tensor with owned, 64-byte aligned native storage.</summary>
     /// <param name="batchSize">Number of samples, at least 0.</param>
     /// <param name="sampleShape">Shape of one sample; every dimension at least 0. Empty means a scalar per sample.</param>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not <see cref="float"/> or <see cref="double"/>.</exception>
     public static BatchTensor<T> Allocate(int batchSize, params int[] sampleShape)
     {
+        ThrowIfUnsupported();
         int rowLength = CheckShape(batchSize, sampleShape);
         var memory = AlignedStorage.Allocate<T>(checked(batchSize * rowLength));
         return new BatchTensor<T>(memory, true, batchSize, (int[])sampleShape.Clone(), rowLength);
@@ -129,8 +141,10 @@ public sealed class BatchTensor<T> : IDisposable
 
     /// <summary>Wraps the caller's memory as a tensor without copying.</summary>
     /// <exception cref="ArgumentException">The memory length differs from <c>batchSize * prod(sampleShape)</c>.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not <see cref="float"/> or <see cref="double"/>.</exception>
     public static BatchTensor<T> Wrap(Memory<T> memory, int batchSize, params int[] sampleShape)
     {
+        ThrowIfUnsupported();
         int rowLength = CheckShape(batchSize, sampleShape);
         if (memory.Length != checked(batchSize * rowLength))
             throw new ArgumentException(

@@ -178,13 +178,17 @@ public static partial class TensorKernels
         fixed (T* pd = d)
         fixed (T* p0 = t.X0) fixed (T* p1 = t.X1) fixed (T* p2 = t.X2) fixed (T* p3 = t.X3) fixed (T* p4 = t.X4) fixed (T* p5 = t.X5)
         {
-            var args = new CombineArgs<T>
-            {
-                D = pd, X0 = p0, X1 = p1, X2 = p2, X3 = p3, X4 = p4, X5 = p5,
-                C0 = t.C0, C1 = t.C1, C2 = t.C2, C3 = t.C3, C4 = t.C4, C5 = t.C5,
-                Length = d.Length, RowLength = d.Length,
-            };
+            var args = ArgsOf(t, pd, p0, p1, p2, p3, p4, p5, d.Length);
             Dispatch(ref args, t.Count, perSample: false);
         }
     }
+
+    /// <summary>The kernel arguments of a combination with scalar coefficients over <paramref name="length"/> elements.</summary>
+    private static unsafe CombineArgs<T> ArgsOf<T>(in Terms<T> t, T* d, T* x0, T* x1, T* x2, T* x3, T* x4, T* x5, int length) where T : unmanaged
+        => new()
+        {
+            D = d, X0 = x0, X1 = x1, X2 = x2, X3 = x3, X4 = x4, X5 = x5,
+            C0 = t.C0, C1 = t.C1, C2 = t.C2, C3 = t.C3, C4 = t.C4, C5 = t.C5,
+            Length = length, RowLength = length,
+        };
 }

@@ -11,9 +11,8 @@ namespace GenerativePaths.Tensors;
 /// element <c>i</c> of a chunk of <see cref="ChunkLength"/> elements goes to accumulator lane
 /// <c>i mod 8</c>; lanes are combined pairwise, <c>((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7))</c>, and
 /// chunk partials are added in chunk order, starting from 0. Per-sample reductions chunk each row from
-/// its own start. The result is therefore bit-identical for every SIMD width (the vector loops hold the
-/// eight lanes in two 256-bit or four 128-bit accumulators; with 512-bit vectors available the 256-bit loop
-/// is used, max-abs and the finite check use 512-bit vectors) and every thread count (chunks
+/// its own start. The result is therefore bit-identical for every SIMD width (the vector loops of the kernel
+/// driver hold the eight lanes in one 512-bit, two 256-bit or four 128-bit accumulators) and every thread count (chunks
 /// are the unit of parallel work; see <see cref="TensorCore.ParallelThreshold"/>).</para>
 /// <para>Max-abs and the finite checks do not depend on order. The finite check multiplies every element by
 /// zero and sums the products in the element type, which stays zero unless an element is NaN or infinite:
@@ -40,7 +39,7 @@ public static partial class TensorReductions
         if (error.Length == 0) return 0;
         double sum;
         fixed (T* pe = error) fixed (T* pa = a) fixed (T* pb = b)
-            ReduceRows(new Summed<ErrorTerms<T>>(new ErrorTerms<T>(pe, pa, pb, atol, rtol)), 1, error.Length, &sum);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, SharedTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new SharedTolerance(atol), rtol)), 1, error.Length, &sum);
         return Math.Sqrt(sum / error.Length);
     }
 
@@ -58,7 +57,7 @@ public static partial class TensorReductions
         if (error.Length == 0) return 0;
         double sum;
         fixed (T* pe = error) fixed (T* pa = a) fixed (T* pb = b) fixed (double* pt = atol)
-            ReduceRows(new Summed<ErrorTermsPerComponent<T>>(new ErrorTermsPerComponent<T>(pe, pa, pb, pt, rtol)), 1, error.Length, &sum);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, ComponentTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new ComponentTolerance(pt), rtol)), 1, error.Length, &sum);
         return Math.Sqrt(sum / error.Length);
     }
 
@@ -69,16 +68,11 @@ public static partial class TensorReductions
     public static unsafe void ErrorNorms<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, double atol, double rtol, Span<double> norms)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(error);
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        ShapeCheck.SameShape(error, a, nameof(a));
-        ShapeCheck.SameShape(error, b, nameof(b));
-        ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
+        CheckNormShapes(error, a, b, norms);
         CheckTolerances(atol, rtol);
         int d = error.RowLength;
         fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pn = norms)
-            ReduceRows(new Summed<ErrorTerms<T>>(new ErrorTerms<T>(pe, pa, pb, atol, rtol)), error.BatchSize, d, pn);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, SharedTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new SharedTolerance(atol), rtol)), error.BatchSize, d, pn);
         for (int s = 0; s < error.BatchSize; s++) norms[s] = d == 0 ? 0 : Math.Sqrt(norms[s] / d);
     }
 
@@ -89,17 +83,12 @@ public static partial class TensorReductions
     public static unsafe void ErrorNorms<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, ReadOnlySpan<double> atol, double rtol, Span<double> norms)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(error);
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        ShapeCheck.SameShape(error, a, nameof(a));
-        ShapeCheck.SameShape(error, b, nameof(b));
+        CheckNormShapes(error, a, b, norms);
         ShapeCheck.SameLength(atol, error.RowLength, nameof(atol));
-        ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
         CheckTolerances(atol, rtol);
         int d = error.RowLength;
         fixed (T* pe = error.Span) fixed (T* pa = a.Span) fixed (T* pb = b.Span) fixed (double* pt = atol) fixed (double* pn = norms)
-            ReduceRows(new Summed<ErrorTermsPerComponent<T>>(new ErrorTermsPerComponent<T>(pe, pa, pb, pt, rtol)), error.BatchSize, d, pn);
+            ReduceRows(new Summed<ErrorTerms<T, StoredError<T>, ComponentTolerance, FlagOff>>(new(new StoredError<T>(pe), pa, pb, new ComponentTolerance(pt), rtol)), error.BatchSize, d, pn);
         for (int s = 0; s < error.BatchSize; s++) norms[s] = d == 0 ? 0 : Math.Sqrt(norms[s] / d);
     }
 
@@ -190,7 +179,16 @@ public static partial class TensorReductions
         return -1;
     }
 
-    internal static double CombineLanes(ReadOnlySpan<double> l) => ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+    private static void CheckNormShapes<T>(BatchTensor<T> error, BatchTensor<T> a, BatchTensor<T> b, Span<double> norms)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ShapeCheck.SameShape(error, a, nameof(a));
+        ShapeCheck.SameShape(error, b, nameof(b));
+        ShapeCheck.Destination(norms, error.BatchSize, nameof(norms));
+    }
 
     private static void CheckTolerances(double atol, double rtol)
     {

@@ -173,7 +173,10 @@ public sealed class CliContractTests
     [Fact]
     public void SamplerCatalogBuildsEverySamplerAndSchedule()
     {
-        Assert.Equal(18, SamplerCatalog.Samplers.Count); // the ten first ones and the eight k-diffusion samplers of issue 8
+        // The CLI offers exactly the library's catalogue, in its order.
+        Assert.Equal(GenerativePaths.Samplers.SamplerCatalog.All.Select(p => p.Name), SamplerCatalog.Samplers.Select(s => s.Name));
+        Assert.Equal("karras", SamplerCatalog.Find("DPM++ 2M Karras").Schedule);
+        Assert.Equal("dpmpp_2m", SamplerCatalog.Find("DPM++ 2M Karras").Name);
         foreach (var s in SamplerCatalog.Samplers) Assert.NotNull(s.Create());
         var flow = SamplerCatalog.Build("uniform", 5, n => GenerativePaths.Schedules.StepSchedules.Flow(n, null, 1.0));
         Assert.Equal(6, flow.Count);

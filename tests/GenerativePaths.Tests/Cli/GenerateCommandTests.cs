@@ -92,4 +92,22 @@ public sealed class GenerateCommandTests
         }
         finally { Directory.Delete(dir, true); }
     }
+    [Fact]
+    public void AUiLabelPicksTheSamplerAndItsPlan()
+    {
+        var dir = TempDir();
+        try
+        {
+            string a = Path.Combine(dir, "a.npy"), b = Path.Combine(dir, "b.npy"), sa = Path.Combine(dir, "a.json");
+            string[] common = ["generate", "--model", ModelPath("gmm-denoiser.onnx"), "--steps", "6", "--count", "4"];
+            var label = Run([.. common, "--sampler", "DPM++ 2M Karras", "--out", a, "--stats", sa]);
+            Assert.True(label.Code == 0, label.Err);
+            Assert.Contains("dpmpp_2m on the karras schedule", label.Out);
+            var named = Run([.. common, "--sampler", "dpmpp_2m", "--schedule", "karras", "--out", b]);
+            Assert.True(named.Code == 0, named.Err);
+            Assert.Equal(File.ReadAllBytes(b), File.ReadAllBytes(a));
+            Assert.Contains("\"schedule\": \"karras\"", File.ReadAllText(sa));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
