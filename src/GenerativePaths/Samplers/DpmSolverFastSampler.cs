@@ -117,9 +117,11 @@ public sealed class DpmSolverFastSampler : Sampler
         if (Eta > 0)
         {
             double s = from.SigmaOverAlpha, sNext = to.SigmaOverAlpha;
-            var (down, _) = VeStepMath.Ancestral(s, sNext, Eta);
+            var (down, up) = VeStepMath.Ancestral(s, sNext, Eta);
             double lambdaDown = Math.Min(schedule[schedule.StepCount].LogSnr, down > 0 ? -Math.Log(down) : double.PositiveInfinity);
-            if (double.IsFinite(lambdaDown) && lambdaDown > to.LogSnr)
+            // No noise to add (up = 0, e.g. a zero-length step): the target is the next point itself, not -log(down), which may differ
+            // from its log-SNR by rounding and would add noise of the square root of that rounding.
+            if (up > 0 && double.IsFinite(lambdaDown) && lambdaDown > to.LogSnr)
             {
                 target = VeStepMath.PointAt(path, Math.Exp(-lambdaDown));
                 double sd = target.SigmaOverAlpha;

@@ -80,12 +80,19 @@ public class ObserverTests
         {
             var problem = new OdeProblem<double>(f, y0, 40, t1);
             for (int i = 0; i < 3; i++) integrator.Solve(problem, options, null, observer).Dispose();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            using var r = integrator.Solve(problem, options, null, observer);
-            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.Equal(OdeStatus.Success, r.Status);
-            Assert.Equal(t1, progress.Value);
-            steps = r.Statistics.AcceptedSteps;
+            // The least of three measured solves: a solve's own allocation is the same each time, while the runtime may add bytes
+            // to one measurement (tiered recompilation finishing mid-run under a loaded machine).
+            long bytes = long.MaxValue;
+            steps = 0;
+            for (int k = 0; k < 3; k++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                using var r = integrator.Solve(problem, options, null, observer);
+                bytes = Math.Min(bytes, GC.GetAllocatedBytesForCurrentThread() - before);
+                Assert.Equal(OdeStatus.Success, r.Status);
+                Assert.Equal(t1, progress.Value);
+                steps = r.Statistics.AcceptedSteps;
+            }
             return bytes;
         }
         long shortRun = Bytes(10, out long fewSteps), longRun = Bytes(0.05, out long manySteps);
