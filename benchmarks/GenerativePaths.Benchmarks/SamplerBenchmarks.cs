@@ -19,7 +19,7 @@ public class SamplerBenchmarks
     /// <summary>Returns its (fixed) output buffer as an x0 prediction: each run ends at that x0, so repeated runs stay bounded.</summary>
     private sealed class FreeModel : IGenerativeModel<float>
     {
-        public Prediction Prediction => Prediction.Sample;
+        public Prediction Prediction => Prediction.Data;
         public void Evaluate(BatchTensor<float> x, ReadOnlySpan<double> modelTime, in GenerativePaths.Models.ModelCondition condition, BatchTensor<float> output) { }
     }
 

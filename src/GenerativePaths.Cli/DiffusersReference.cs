@@ -57,7 +57,7 @@ internal static class DiffusersReference
         if (config.EdmPreconditioned)
         {
             // The case's model is an edm_F network: the exact denoiser on x = x0 + sigma eps, expressed as F (the oracle).
-            var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Sample, plan.ModelTimeMap);
+            var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Data, plan.ModelTimeMap);
             network = new EdmFNetwork(denoiser, config.SigmaData, config.EdmNegatedOutput);
         }
         else if (config.Prediction == Prediction.FlowVelocity)
@@ -96,7 +96,7 @@ internal sealed class EdmFNetwork(IGenerativeModel<double> denoiser, double sigm
 {
     private GenerativePaths.Tensors.BatchTensor<double>? _x;
 
-    public Prediction Prediction => Prediction.Sample;
+    public Prediction Prediction => Prediction.Data;
 
     public void Evaluate(GenerativePaths.Tensors.BatchTensor<double> input, ReadOnlySpan<double> modelTime, in ModelCondition condition, GenerativePaths.Tensors.BatchTensor<double> output)
     {

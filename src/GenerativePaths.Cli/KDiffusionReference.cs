@@ -81,7 +81,7 @@ internal static class KDiffusionReference
             }
             schedule = new StepSchedule(new VarianceExplodingPath(0, sigmas[0]), sigmas.Select(s => new SchedulePoint(1.0, s, s)));
         }
-        var model = new GaussianMixtureModel<double>(SamplerReferenceRun.Mixture(root), Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(SamplerReferenceRun.Mixture(root), Prediction.Data, ModelTimeMaps.VarianceExploding());
         var run = SamplerReferenceRun.Run(model, SamplerReferenceRun.Matrix(root.GetProperty("x_start")), schedule, sampler,
             SamplerReferenceRun.Replay(root), trajectoryBeforeEachStep: true, _ => 1.0);
         // dpm_adaptive: the trajectory is the state after each attempt. Its peer ran in float32, whose error norms move its step sizes

@@ -52,7 +52,7 @@ internal sealed class DiffusersEdmFamily : DiffusersSchedulerFamily
             _ => throw c.Unsupported("prediction_type", prediction, "use epsilon or v_prediction"),
         };
         c.EdmPreconditioned = true;
-        c.Prediction = Prediction.Sample;
+        c.Prediction = Prediction.Data;
         string final = c.String("final_sigmas_type", "zero");
         c.FinalSigmasType = final switch
         {

@@ -50,7 +50,7 @@ public sealed class DiffusersSamplingPlan
     /// <summary>The model's point on its path at each model time (for analytic models and model wrappers).</summary>
     public Func<double, NoiseLevel> ModelTimeMap { get; }
 
-    /// <summary>What the network predicts after <see cref="PrepareModel{T}"/> (EDM: <see cref="Prediction.Sample"/>).</summary>
+    /// <summary>What the network predicts after <see cref="PrepareModel{T}"/> (EDM: <see cref="Prediction.Data"/>).</summary>
     public Prediction Prediction => Config.Prediction;
 
     /// <summary>The path a flow-velocity model differentiates (the unshifted rectified flow), or null.</summary>

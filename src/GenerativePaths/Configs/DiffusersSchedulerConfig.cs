@@ -240,7 +240,7 @@ public sealed class DiffusersSchedulerConfig
     public bool ExponentialSigmaSchedule { get; internal set; }
 
     /// <summary>EDM classes: the model is an <c>edm_F</c> network used through <see cref="EdmPreconditionedModel{T}"/>
-    /// (<see cref="Prediction"/> is then <see cref="Prediction.Sample"/>, what the wrapped model returns).</summary>
+    /// (<see cref="Prediction"/> is then <see cref="Prediction.Data"/>, what the wrapped model returns).</summary>
     public bool EdmPreconditioned { get; internal set; }
 
     /// <summary>EDM with <c>prediction_type = v_prediction</c>: <c>c_out</c> is negated.</summary>
@@ -383,7 +383,7 @@ public sealed class DiffusersSchedulerConfig
         return p switch
         {
             "epsilon" => Prediction.Epsilon,
-            "sample" => Prediction.Sample,
+            "sample" => Prediction.Data,
             "v_prediction" => Prediction.Velocity,
             _ => throw Unsupported("prediction_type", p, "use epsilon, sample or v_prediction"),
         };

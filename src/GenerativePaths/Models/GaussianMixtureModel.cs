@@ -122,7 +122,7 @@ public sealed class GaussianMixtureModel<T> : IGenerativeModel<T> where T : unma
         for (int b = 0; b < x.BatchSize; b++)
         {
             var level = _timeMap(modelTime[b]);
-            if (!PredictionConversion.TryGetCoefficients(Prediction.Sample, Prediction, level, out double cx, out double cp))
+            if (!PredictionConversion.TryGetCoefficients(Prediction.Data, Prediction, level, out double cx, out double cp))
                 throw new ArgumentException($"Sample {b}: a {Prediction} prediction is undefined at model time {modelTime[b]} (alpha = {level.Alpha}, sigma = {level.Sigma}).", nameof(modelTime));
             var mixture = byClass ? MixtureOf(condition.Classes[b]) : Mixture;
             var row = x.Row(b);

@@ -354,7 +354,7 @@ public sealed class ModelCard
                 var expected = CardPrediction switch
                 {
                     CardPrediction.Epsilon => Prediction.Epsilon,
-                    CardPrediction.X0 => Prediction.Sample,
+                    CardPrediction.X0 => Prediction.Data,
                     CardPrediction.V => Prediction.Velocity,
                     _ => throw Error("prediction", $"'{pred}' on a discrete_vp path; expected epsilon, x0 or v"),
                 };
@@ -383,13 +383,13 @@ public sealed class ModelCard
 
     // ---------------------------------------------------------------- arithmetic for the adapter
 
-    /// <summary>The library prediction an adapter over this card reports: <c>edm_F</c> gives <see cref="Models.Prediction.Sample"/>
+    /// <summary>The library prediction an adapter over this card reports: <c>edm_F</c> gives <see cref="Models.Prediction.Data"/>
     /// (after the output map), <c>flow_velocity</c> <see cref="Models.Prediction.FlowVelocity"/> (<c>eps - x0</c>), the others their namesakes.</summary>
     /// <exception cref="InvalidOperationException">The card is not a denoiser.</exception>
     public Prediction Prediction => RequireDenoiser() switch
     {
         CardPrediction.Epsilon => Prediction.Epsilon,
-        CardPrediction.X0 or CardPrediction.EdmF => Prediction.Sample,
+        CardPrediction.X0 or CardPrediction.EdmF => Prediction.Data,
         CardPrediction.V => Prediction.Velocity,
         CardPrediction.FlowVelocity => Prediction.FlowVelocity,
         _ => Prediction.Score,

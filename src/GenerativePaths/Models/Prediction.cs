@@ -6,8 +6,9 @@ public enum Prediction
     /// <summary>The noise <c>eps</c> (diffusers <c>epsilon</c>).</summary>
     Epsilon,
 
-    /// <summary>The clean sample <c>x0</c> (diffusers <c>sample</c>; k-diffusion's denoiser <c>D(x; sigma)</c>).</summary>
-    Sample,
+    /// <summary>The clean data <c>x0</c>: the data prediction of DPM-Solver++ (diffusers <c>prediction_type: "sample"</c>; k-diffusion's
+    /// denoiser <c>D(x; sigma)</c>). Named <c>Data</c>, not <c>Sample</c>, because a run's output is its sample.</summary>
+    Data,
 
     /// <summary>The velocity <c>v = alpha eps - sigma x0</c> of Salimans and Ho (2022) (diffusers <c>v_prediction</c>).</summary>
     Velocity,

@@ -32,7 +32,7 @@ public static class PredictionConversion
     public static (double OfSample, double OfNoise) Basis(Prediction prediction, NoiseLevel level) => prediction switch
     {
         Prediction.Epsilon => (0.0, 1.0),
-        Prediction.Sample => (1.0, 0.0),
+        Prediction.Data => (1.0, 0.0),
         Prediction.Velocity => (-level.Sigma, level.Alpha),
         Prediction.FlowVelocity => double.IsFinite(level.AlphaRate) && double.IsFinite(level.SigmaRate)
             ? (level.AlphaRate, level.SigmaRate)

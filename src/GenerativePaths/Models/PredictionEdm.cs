@@ -13,7 +13,7 @@ namespace GenerativePaths.Models;
 /// network trained on v-prediction targets, as diffusers' EDM schedulers with <c>prediction_type="v_prediction"</c>),
 /// <c>c_in = 1 / sqrt(sigma^2 + sigma_data^2)</c>, <c>c_noise = log(sigma) / 4</c>, so <c>sigma = exp(4 c_noise)</c>.</para>
 /// <para>An <c>edm_F</c> network is used through <see cref="EdmPreconditionedModel{T}"/>, which presents it as a
-/// <see cref="Prediction.Sample"/> model (the denoiser), so every sampler and conversion works on it unchanged.</para>
+/// <see cref="Prediction.Data"/> model (the denoiser), so every sampler and conversion works on it unchanged.</para>
 /// <para>Thread safety: stateless static methods; safe from any thread.</para>
 /// </remarks>
 public static class EdmPreconditioning
@@ -76,8 +76,8 @@ public sealed class EdmPreconditionedModel<T> : IGenerativeModel<T> where T : un
     /// <summary>Whether <c>c_out</c> is negated.</summary>
     public bool NegateOutput { get; }
 
-    /// <summary>The denoiser: <see cref="Prediction.Sample"/>.</summary>
-    public Prediction Prediction => Prediction.Sample;
+    /// <summary>The denoiser: <see cref="Prediction.Data"/>.</summary>
+    public Prediction Prediction => Prediction.Data;
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">Shapes or counts disagree.</exception>

@@ -15,7 +15,7 @@ public enum ThresholdingKind
 
 /// <summary>
 /// Wraps a model so that its denoised estimate <c>x0hat</c> is clipped or dynamically thresholded; the wrapper predicts
-/// <see cref="Prediction.Sample"/>, so every sampler re-derives its noise estimate from the limited <c>x0hat</c>, as diffusers' schedulers do.
+/// <see cref="Prediction.Data"/>, so every sampler re-derives its noise estimate from the limited <c>x0hat</c>, as diffusers' schedulers do.
 /// </summary>
 /// <remarks>
 /// <para>The inner prediction is converted to <c>x0hat</c> at the model's own point <c>timeMap(t)</c> (<see cref="PredictionConversion"/>).</para>
@@ -62,7 +62,7 @@ public sealed class ThresholdingModel<T> : IGenerativeModel<T> where T : unmanag
     public double MaxValue { get; }
 
     /// <inheritdoc/>
-    public Prediction Prediction => Prediction.Sample;
+    public Prediction Prediction => Prediction.Data;
 
     /// <inheritdoc/>
     public void Evaluate(BatchTensor<T> x, ReadOnlySpan<double> modelTime, in ModelCondition condition, BatchTensor<T> output)
@@ -73,7 +73,7 @@ public sealed class ThresholdingModel<T> : IGenerativeModel<T> where T : unmanag
         for (int b = 0; b < x.BatchSize; b++)
         {
             var level = _timeMap(modelTime[b]);
-            if (!PredictionConversion.TryGetCoefficients(Inner.Prediction, Prediction.Sample, level, out double cx, out double cp))
+            if (!PredictionConversion.TryGetCoefficients(Inner.Prediction, Prediction.Data, level, out double cx, out double cp))
                 throw new ArgumentException($"Sample {b}: the denoised estimate of a {Inner.Prediction} model is undefined at model time {modelTime[b]} (alpha = {level.Alpha}, sigma = {level.Sigma}).", nameof(modelTime));
             var row = output.Row(b);
             TensorKernels.LinearCombination(row, T.CreateTruncating(cx), x.Row(b), T.CreateTruncating(cp), row);

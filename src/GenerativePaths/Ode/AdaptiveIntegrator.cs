@@ -20,7 +20,7 @@ namespace GenerativePaths.Ode;
 /// <c>h0 = 0.01 d0/d1</c>, <c>d2 = ||f(t0 + h0, y0 + h0 f0) - f0|| / h0</c>,
 /// <c>h = min(100 h0, (0.01 / max(d1, d2))^(1/(order+1)))</c>, with the scale <c>atol + rtol |y0|</c>; a NaN or non-positive
 /// guess (a zero scale) falls back to <c>1e-6 |t1 - t0|</c>.</para>
-/// <para>Under <see cref="StepControl.PerSample"/> each row has its own step, norm, controller memory, save cursor and
+/// <para>Under <see cref="StepSizeSharing.PerSample"/> each row has its own step, norm, controller memory, save cursor and
 /// event, so a sample's result does not depend on the rest of the batch; samples that finished are carried with a zero step.</para>
 /// <para>Thread safety: one solve at a time per instance (the workspace is reused); a second concurrent <see cref="Solve"/> on the
 /// same instance throws <see cref="InvalidOperationException"/>. Use one integrator per thread, or <see cref="OdeSolver.Solve{T}(OdeProblem{T}, EmbeddedTableau, OdeOptions?, EventFunction{T}?, OdeObserver{T}?)"/>.
@@ -57,7 +57,7 @@ public sealed class AdaptiveIntegrator<T>
     {
         ArgumentNullException.ThrowIfNull(problem);
         var o = options ?? new OdeOptions();
-        var controller = o.CustomController ?? (!o.Adaptive ? ConstantStepController.Instance
+        var controller = o.CustomController ?? (o.FixedStep ? ConstantStepController.Instance
             : o.Controller == StepSizeController.Integral ? IntegralController.Instance : ProportionalIntegralController.Instance);
         Validate(problem, o, controller);
         _w.Enter();
@@ -72,7 +72,7 @@ public sealed class AdaptiveIntegrator<T>
         double t0 = problem.T0, t1 = problem.T1;
         double dir = t1 >= t0 ? 1 : -1;
         int B = w.Batch, D = w.Row;
-        bool perSample = o.StepControl == StepControl.PerSample;
+        bool perSample = o.StepSizeSharing == StepSizeSharing.PerSample;
         double rtol = o.RelativeTolerance, atol = o.AbsoluteTolerance;
         var atolRow = o.AbsoluteTolerances;
         if (atolRow is not null && !perSample)
@@ -204,7 +204,7 @@ public sealed class AdaptiveIntegrator<T>
         if (o.InitialStep is double h && !(h > 0 && double.IsFinite(h)))
             throw new ArgumentOutOfRangeException(nameof(o.InitialStep), h, "The initial step must be positive and finite (its sign follows the direction of integration).");
         if (!controller.IsAdaptive && o.InitialStep is null)
-            throw new ArgumentException("A non-adaptive solve needs InitialStep, the constant step size.", nameof(o.Adaptive));
+            throw new ArgumentException("A non-adaptive solve needs InitialStep, the constant step size.", nameof(o.FixedStep));
         if (!(o.MinStep >= 0)) throw new ArgumentOutOfRangeException(nameof(o.MinStep), o.MinStep, "MinStep must be non-negative.");
         if (!(o.MaxStep > 0)) throw new ArgumentOutOfRangeException(nameof(o.MaxStep), o.MaxStep, "MaxStep must be positive.");
         if (o.MaxSteps <= 0) throw new ArgumentOutOfRangeException(nameof(o.MaxSteps), o.MaxSteps, "MaxSteps must be positive.");

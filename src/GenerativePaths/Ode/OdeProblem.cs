@@ -65,7 +65,7 @@ public sealed class OdeProblem<T>
 
 /// <summary>How the step size is chosen across a batch.</summary>
 /// <remarks>Thread safety: an enumeration; a value.</remarks>
-public enum StepControl
+public enum StepSizeSharing
 {
     /// <summary>One step size for the whole batch, from the scaled RMS error norm over every element (as torchdiffeq and SciPy do).</summary>
     Shared,
@@ -125,17 +125,18 @@ public sealed record OdeOptions
     public bool DenseOutput { get; init; }
 
     /// <summary>Shared or per-sample step control.</summary>
-    public StepControl StepControl { get; init; } = StepControl.Shared;
+    public StepSizeSharing StepSizeSharing { get; init; } = StepSizeSharing.Shared;
 
     /// <summary>The step-size controller.</summary>
     public StepSizeController Controller { get; init; } = StepSizeController.ProportionalIntegral;
 
     /// <summary>A controller object (built in, such as <see cref="PidController"/>, or written by the user) that replaces
-    /// <see cref="Controller"/> and <see cref="Adaptive"/>; null to use those.</summary>
+    /// <see cref="Controller"/> and <see cref="FixedStep"/>; null to use those.</summary>
     public IStepSizeController? CustomController { get; init; }
 
-    /// <summary>False to switch error control off and take steps of exactly <see cref="InitialStep"/> (the last one shortened to land on t1).</summary>
-    public bool Adaptive { get; init; } = true;
+    /// <summary>True to switch error control off and take steps of exactly <see cref="InitialStep"/> (the last one shortened to land on t1);
+    /// false (the default) for adaptive steps.</summary>
+    public bool FixedStep { get; init; }
 
     /// <summary>The time tolerance to which an event is located (Illinois iteration on the dense output).</summary>
     public double EventTimeTolerance { get; init; } = 1e-12;

@@ -226,7 +226,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
             double t = VelocityPath.TimeFromLogSnr(point.LogSnr);
             level = level with { AlphaRate = VelocityPath.AlphaDerivative(t), SigmaRate = VelocityPath.SigmaDerivative(t) };
         }
-        if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Sample, level, out double cx, out double cp))
+        if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Data, level, out double cx, out double cp))
             throw new InvalidOperationException($"Step {StepIndex}: a {Model.Prediction} model gives no denoised estimate at alpha = {point.Alpha}, sigma = {point.Sigma} (model time {point.ModelTime}). " +
                 (point.Alpha == 0 ? "A schedule starting at alpha = 0 (zero terminal SNR) needs a v-, x0- or flow-prediction model." : "Samplers do not evaluate models at sigma = 0."));
         if (TrackDenoised && _firstEvaluationOfStep)
@@ -261,7 +261,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
                 double t = VelocityPath.TimeFromLogSnr(point.LogSnr);
                 level = level with { AlphaRate = VelocityPath.AlphaDerivative(t), SigmaRate = VelocityPath.SigmaDerivative(t) };
             }
-            if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Sample, level, out ofState[b], out ofOutput[b]))
+            if (!PredictionConversion.TryGetCoefficients(Model.Prediction, Prediction.Data, level, out ofState[b], out ofOutput[b]))
                 throw new InvalidOperationException($"Step {StepIndex}: a {Model.Prediction} model gives no denoised estimate at alpha = {point.Alpha}, sigma = {point.Sigma} (model time {point.ModelTime}, sample {b}).");
             if (TrackDenoised && _firstEvaluationOfStep)
             {

@@ -29,7 +29,7 @@ public sealed class PathsAndCompareTests
     }
 
     private static GenerationModel ExactModel(GaussianMixture mixture, int classes = 0) => new(
-        new GaussianMixtureModel<float>(mixture, Prediction.Sample, ModelTimeMaps.VarianceExploding()), [mixture.Dimension], classes, null, null,
+        new GaussianMixtureModel<float>(mixture, Prediction.Data, ModelTimeMaps.VarianceExploding()), [mixture.Dimension], classes, null, null,
         n => StepSchedules.Karras(n, 0.002, 80), SamplerCatalog.Find("euler"), "exact-gmm");
 
     [Fact]

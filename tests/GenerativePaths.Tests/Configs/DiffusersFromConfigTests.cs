@@ -159,7 +159,7 @@ public class DiffusersFromConfigTests
         var plan = edm.CreatePlan(8);
         // An F network that returns 0: D = c_skip x exactly.
         var model = plan.PrepareModel(new ZeroNetwork());
-        Assert.Equal(Prediction.Sample, model.Prediction);
+        Assert.Equal(Prediction.Data, model.Prediction);
         using var x = BatchTensor<double>.FromRows([[1.0, -2.0]]);
         using var o = BatchTensor<double>.Allocate(1, 2);
         double sigma = 3.0, t = EdmPreconditioning.NoiseInput(sigma);
@@ -171,7 +171,7 @@ public class DiffusersFromConfigTests
 
     private sealed class ZeroNetwork : IGenerativeModel<double>
     {
-        public Prediction Prediction => Prediction.Sample;
+        public Prediction Prediction => Prediction.Data;
         public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> modelTime, in ModelCondition condition, BatchTensor<double> output) => output.Span.Clear();
     }
 

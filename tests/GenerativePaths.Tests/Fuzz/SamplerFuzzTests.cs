@@ -29,7 +29,7 @@ public class SamplerFuzzTests(ITestOutputHelper output)
 
     private static readonly GaussianMixture Mix = GaussianMixture.Isotropic([0.4, 0.6], [[-1.0, 0.5], [1.2, -0.8]], [0.3, 0.5]);
 
-    private static readonly Prediction[] Predictions = [Prediction.Epsilon, Prediction.Sample, Prediction.Velocity, Prediction.FlowVelocity, Prediction.Score];
+    private static readonly Prediction[] Predictions = [Prediction.Epsilon, Prediction.Data, Prediction.Velocity, Prediction.FlowVelocity, Prediction.Score];
 
     private static readonly NoisePath[] Paths = BuildPaths();
 

@@ -132,7 +132,7 @@ public class ConditionTests
     public void ConditionRowsMustMatchTheBatch()
     {
         var mix = GaussianMixture.Isotropic([1.0], [[0.0]], [1.0]);
-        var model = new GaussianMixtureModel<double>(mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var x = BatchTensor<double>.Allocate(3, 1);
         var schedule = new StepSchedule(new VarianceExplodingPath(0, 10), [new SchedulePoint(1, 1, 1), new SchedulePoint(1, 0, 0)]);
         var e = Assert.Throws<ArgumentException>(() => SamplingLoop.Run(model, x, schedule, new DdimSampler(), new SamplingOptions<double> { Condition = ModelCondition.FromClasses(1, 2) }));

@@ -243,7 +243,7 @@ public class ModelCardTests
         Assert.Equal(1.0, n0.InputScale(0.25));
 
         var edm = ModelCard.Parse(Denoiser("edm_F", """{"kind": "edm", "sigma_data": 0.5, "sigma_min": 0.002, "sigma_max": 80}"""));
-        Assert.Equal(Prediction.Sample, edm.Prediction);
+        Assert.Equal(Prediction.Data, edm.Prediction);
         Assert.False(edm.HasUnitInputScale);
         double s = 2.0;
         Assert.Equal(Math.Log(2.0) / 4, edm.NetworkTime(s), 14);

@@ -10,7 +10,7 @@ public class GaussianMixtureModelTests
 
     [Theory]
     [InlineData(Prediction.Epsilon)]
-    [InlineData(Prediction.Sample)]
+    [InlineData(Prediction.Data)]
     [InlineData(Prediction.Velocity)]
     [InlineData(Prediction.Score)]
     [InlineData(Prediction.FlowVelocity)]
@@ -36,7 +36,7 @@ public class GaussianMixtureModelTests
                 double want = prediction switch
                 {
                     Prediction.Epsilon => eps,
-                    Prediction.Sample => x0[d],
+                    Prediction.Data => x0[d],
                     Prediction.Velocity => level.Alpha * eps - level.Sigma * x0[d],
                     Prediction.Score => score[d],
                     _ => eps - x0[d],
@@ -193,7 +193,7 @@ public class ClassifierFreeGuidanceTests
     public void GuidanceOverTheExactClassConditionalMixtureInterpolatesTheClassAndUnconditionalDenoisers()
     {
         var mix = GaussianMixture.Isotropic([0.3, 0.7], [[-1.0, 0.5], [1.5, -0.5]], [0.3, 0.6]);
-        var model = GaussianMixtureModel<double>.ClassConditional([mix.Component(0), mix.Component(1)], mix, 2, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = GaussianMixtureModel<double>.ClassConditional([mix.Component(0), mix.Component(1)], mix, 2, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var x = BatchTensor<double>.FromRows([[0.2, -0.1], [1.0, 2.0]]);
         using var o = BatchTensor<double>.AllocateLike(x);
         double w = 3.0, sigma = 0.8;
@@ -213,7 +213,7 @@ public class ThresholdingTests
 {
     private sealed class Constant(double[][] rows) : IGenerativeModel<double>
     {
-        public Prediction Prediction => Prediction.Sample;
+        public Prediction Prediction => Prediction.Data;
         public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, BatchTensor<double> output)
         {
             for (int b = 0; b < rows.Length; b++) rows[b].CopyTo(output.Row(b));

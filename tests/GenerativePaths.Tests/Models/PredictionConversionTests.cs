@@ -15,7 +15,7 @@ public class PredictionConversionTests
     private static double Truth(Prediction p, double x0, double eps, NoiseLevel l) => p switch
     {
         Prediction.Epsilon => eps,
-        Prediction.Sample => x0,
+        Prediction.Data => x0,
         Prediction.Velocity => l.Alpha * eps - l.Sigma * x0,
         Prediction.FlowVelocity => l.AlphaRate * x0 + l.SigmaRate * eps,
         Prediction.Score => -eps / l.Sigma,
@@ -64,11 +64,11 @@ public class PredictionConversionTests
     });
 
     [Theory]
-    [InlineData(Prediction.Epsilon, Prediction.Sample, 0.0, 1.0)]
-    [InlineData(Prediction.Score, Prediction.Sample, 0.0, 1.0)]
-    [InlineData(Prediction.Sample, Prediction.Epsilon, 1.0, 0.0)]
-    [InlineData(Prediction.Sample, Prediction.Velocity, 1.0, 0.0)]
-    [InlineData(Prediction.Score, Prediction.Sample, 1.0, 0.0)]
+    [InlineData(Prediction.Epsilon, Prediction.Data, 0.0, 1.0)]
+    [InlineData(Prediction.Score, Prediction.Data, 0.0, 1.0)]
+    [InlineData(Prediction.Data, Prediction.Epsilon, 1.0, 0.0)]
+    [InlineData(Prediction.Data, Prediction.Velocity, 1.0, 0.0)]
+    [InlineData(Prediction.Score, Prediction.Data, 1.0, 0.0)]
     [InlineData(Prediction.Epsilon, Prediction.Score, 1.0, 0.0)]
     public void UndefinedEndpointsAreReportedNotComputed(Prediction from, Prediction to, double alpha, double sigma)
     {
@@ -85,7 +85,7 @@ public class PredictionConversionTests
     [InlineData(Prediction.FlowVelocity)]
     public void AtSigmaZeroTheDenoisedEstimateIsXOverAlpha(Prediction from)
     {
-        var (cx, cp) = PredictionConversion.GetCoefficients(from, Prediction.Sample, new NoiseLevel(0.8, 0, -1, 1));
+        var (cx, cp) = PredictionConversion.GetCoefficients(from, Prediction.Data, new NoiseLevel(0.8, 0, -1, 1));
         Assert.Equal(1 / 0.8, cx, 14);
         Assert.Equal(0.0, cp, 14);
     }
@@ -94,7 +94,7 @@ public class PredictionConversionTests
     public void VelocityGivesTheDenoisedEstimateAtAlphaZero()
     {
         // Zero terminal SNR: x = eps, v = eps * 0 - 1 * x0 = -x0.
-        var (cx, cp) = PredictionConversion.GetCoefficients(Prediction.Velocity, Prediction.Sample, new NoiseLevel(0, 1));
+        var (cx, cp) = PredictionConversion.GetCoefficients(Prediction.Velocity, Prediction.Data, new NoiseLevel(0, 1));
         Assert.Equal(0.0, cx, 15);
         Assert.Equal(-1.0, cp, 15);
     }
@@ -102,7 +102,7 @@ public class PredictionConversionTests
     [Fact]
     public void FlowVelocityWithoutRatesIsRejectedWithAMessage()
     {
-        var e = Assert.Throws<ArgumentException>(() => PredictionConversion.GetCoefficients(Prediction.FlowVelocity, Prediction.Sample, new NoiseLevel(0.5, 0.5)));
+        var e = Assert.Throws<ArgumentException>(() => PredictionConversion.GetCoefficients(Prediction.FlowVelocity, Prediction.Data, new NoiseLevel(0.5, 0.5)));
         Assert.Contains("d alpha/dt", e.Message);
     }
 }

@@ -26,7 +26,7 @@ public class AdaptiveTests
         double Err(double step)
         {
             using var y0 = State([1.0, 1.0]);
-            using var r = OdeSolver.Solve(new OdeProblem<double>(f, y0, 0, 4), m, new OdeOptions { Adaptive = false, InitialStep = step });
+            using var r = OdeSolver.Solve(new OdeProblem<double>(f, y0, 0, 4), m, new OdeOptions { FixedStep = true, InitialStep = step });
             return Math.Max(Math.Abs(r.FinalState.Span[0] - 1.0 / 17), Math.Abs(r.FinalState.Span[1] - Math.Exp(Math.Sin(4))));
         }
         double observed = Math.Log2(Err(h) / Err(h / 2));
@@ -41,7 +41,7 @@ public class AdaptiveTests
         (double Err, OdeResult<double> R) Run(double h)
         {
             var y0 = State([1.0, 0.5]);
-            var r = OdeSolver.Solve(new OdeProblem<double>(Harmonic(), y0, 0, 2), m, new OdeOptions { Adaptive = false, InitialStep = h, DenseOutput = true });
+            var r = OdeSolver.Solve(new OdeProblem<double>(Harmonic(), y0, 0, 2), m, new OdeOptions { FixedStep = true, InitialStep = h, DenseOutput = true });
             var sol = r.Solution!;
             var dest = new double[2];
             double worst = 0;
@@ -172,21 +172,21 @@ public class AdaptiveTests
     }
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void NaNFromTheFunctionIsReportedWithTimeAndSample(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void NaNFromTheFunctionIsReportedWithTimeAndSample(StepSizeSharing control)
     {
         OdeFunction<double> f = (t, y, d) =>
         {
             for (int b = 0; b < y.BatchSize; b++) d.Row(b)[0] = b == 2 && t[b] > 0.5 ? double.NaN : -y.Row(b)[0];
         };
         using var y0 = State([1.0], [1.0], [1.0], [1.0]);
-        using var r = OdeSolver.Solve(new OdeProblem<double>(f, y0, 0, 1), EmbeddedTableau.DormandPrince54, new OdeOptions { StepControl = control });
+        using var r = OdeSolver.Solve(new OdeProblem<double>(f, y0, 0, 1), EmbeddedTableau.DormandPrince54, new OdeOptions { StepSizeSharing = control });
         Assert.Equal(OdeStatus.NonFiniteState, r.Status);
         Assert.Equal(2, r.FailedSample);
         Assert.InRange(r.FailedTime, 0.45, 0.5);
         Assert.True(TensorReductions.IsFinite<double>(r.FinalState.Span));
-        if (control == StepControl.PerSample)
+        if (control == StepSizeSharing.PerSample)
         {
             Assert.Equal(OdeStatus.Success, r.SampleStatuses[0]);
             Assert.Equal(OdeStatus.NonFiniteState, r.SampleStatuses[2]);
@@ -202,7 +202,7 @@ public class AdaptiveTests
         using var y0 = State([1.0, 0.0], [1.0, 0.0], [1.0, 0.0]);
         var problem = new OdeProblem<double>(Harmonic(w), y0, 0, 10);
         var opts = new OdeOptions { RelativeTolerance = 1e-10, AbsoluteTolerance = 1e-10 };
-        using var per = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, opts with { StepControl = StepControl.PerSample }, (t, y) => y[0]);
+        using var per = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, opts with { StepSizeSharing = StepSizeSharing.PerSample }, (t, y) => y[0]);
         Assert.Equal(OdeStatus.TerminatedByEvent, per.Status);
         for (int b = 0; b < 3; b++)
         {
@@ -228,7 +228,7 @@ public class AdaptiveTests
         var problem = new OdeProblem<double>(Relaxation(lambda), y0, 0, 5);
         var opts = new OdeOptions { RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-6 };
         using var shared = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, opts);
-        using var per = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, opts with { StepControl = StepControl.PerSample });
+        using var per = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, opts with { StepSizeSharing = StepSizeSharing.PerSample });
         double sharedPerSample = shared.SampleStatistics.Average(s => s.Evaluations);
         double perSample = per.SampleStatistics.Average(s => s.Evaluations);
         Assert.True(perSample < 0.75 * sharedPerSample, $"per-sample {perSample} vs shared {sharedPerSample}");
@@ -253,7 +253,7 @@ public class AdaptiveTests
         using var tightBoth = OdeSolver.Solve(problem, EmbeddedTableau.DormandPrince54, new OdeOptions { RelativeTolerance = 0, AbsoluteTolerance = 1e-10 });
         Assert.True(tightOne.Statistics.Evaluations > 2 * loose.Statistics.Evaluations);
         Assert.True(tightOne.Statistics.Evaluations < tightBoth.Statistics.Evaluations);
-        using var perSample = OdeSolver.Solve(problem, EmbeddedTableau.DormandPrince54, new OdeOptions { RelativeTolerance = 0, AbsoluteTolerances = [1e-4, 1e-10], StepControl = StepControl.PerSample });
+        using var perSample = OdeSolver.Solve(problem, EmbeddedTableau.DormandPrince54, new OdeOptions { RelativeTolerance = 0, AbsoluteTolerances = [1e-4, 1e-10], StepSizeSharing = StepSizeSharing.PerSample });
         Assert.Equal(tightOne.FinalState.Span.ToArray(), perSample.FinalState.Span.ToArray());
     }
 
@@ -269,7 +269,7 @@ public class AdaptiveTests
         Assert.Throws<ArgumentException>(() => OdeSolver.Solve(problem, m, new OdeOptions { AbsoluteTolerances = [1e-6] }));
         Assert.Throws<ArgumentException>(() => OdeSolver.Solve(problem, m, new OdeOptions { SaveTimes = [0.5, 0.2] }));
         Assert.Throws<ArgumentException>(() => OdeSolver.Solve(problem, m, new OdeOptions { SaveTimes = [2] }));
-        Assert.Throws<ArgumentException>(() => OdeSolver.Solve(problem, m, new OdeOptions { Adaptive = false }));
+        Assert.Throws<ArgumentException>(() => OdeSolver.Solve(problem, m, new OdeOptions { FixedStep = true }));
         Assert.Throws<ArgumentOutOfRangeException>(() => OdeSolver.Solve(problem, m, new OdeOptions { InitialStep = -0.1 }));
         var integrator = new AdaptiveIntegrator<double>(m, 2, 2);
         Assert.Throws<ArgumentException>(() => integrator.Solve(problem));
@@ -283,7 +283,7 @@ public class AdaptiveTests
         var f = ClassicProblems.LotkaVolterra<double>();
         var integrator = new AdaptiveIntegrator<double>(EmbeddedTableau.Tsitouras54, 1, 2);
         var opts = new OdeOptions { RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-8 };
-        var perSampleOpts = opts with { StepControl = StepControl.PerSample };
+        var perSampleOpts = opts with { StepSizeSharing = StepSizeSharing.PerSample };
         long Bytes(double t1, OdeOptions o)
         {
             var problem = new OdeProblem<double>(f, y0, 0, t1);

@@ -7,20 +7,20 @@ namespace GenerativePaths.Tests.Ode;
 
 public class ControllerTests
 {
-    private static (double Error, long Evaluations) Run(IStepSizeController controller, double tol, StepControl control = StepControl.Shared)
+    private static (double Error, long Evaluations) Run(IStepSizeController controller, double tol, StepSizeSharing control = StepSizeSharing.Shared)
     {
         using var y0 = State([1.0, 0.5]);
         using var r = OdeSolver.Solve(new OdeProblem<double>(Harmonic(), y0, 0, 10), EmbeddedTableau.DormandPrince54,
-            new OdeOptions { RelativeTolerance = tol, AbsoluteTolerance = tol, CustomController = controller, StepControl = control });
+            new OdeOptions { RelativeTolerance = tol, AbsoluteTolerance = tol, CustomController = controller, StepSizeSharing = control });
         Assert.Equal(OdeStatus.Success, r.Status);
         var (x, v) = HarmonicExact(1, 0.5, 1, 10);
         return (Math.Max(Math.Abs(r.FinalState.Span[0] - x), Math.Abs(r.FinalState.Span[1] - v)), r.Statistics.Evaluations);
     }
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void PidControllerConvergesInTheAccuracyClassOfPi(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void PidControllerConvergesInTheAccuracyClassOfPi(StepSizeSharing control)
     {
         var pid = new PidController();
         double previous = double.PositiveInfinity;
@@ -51,7 +51,7 @@ public class ControllerTests
             Assert.Equal(a.FinalState.Span.ToArray(), b.FinalState.Span.ToArray());
             Assert.Equal(a.Statistics, b.Statistics);
         }
-        using var f1 = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, new OdeOptions { Adaptive = false, InitialStep = 0.1 });
+        using var f1 = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, new OdeOptions { FixedStep = true, InitialStep = 0.1 });
         using var f2 = OdeSolver.Solve(problem, EmbeddedTableau.Tsitouras54, new OdeOptions { CustomController = ConstantStepController.Instance, InitialStep = 0.1 });
         Assert.Equal(f1.FinalState.Span.ToArray(), f2.FinalState.Span.ToArray());
         Assert.Equal(f1.Statistics, f2.Statistics);

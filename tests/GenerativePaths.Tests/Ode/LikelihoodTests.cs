@@ -92,7 +92,7 @@ public class LikelihoodTests
         var gmm = new GaussianMixtureFlow(W, Mu, S);
         const int n = 256;
         using var x = BatchTensor<double>.FromRows(Enumerable.Range(0, n).Select(_ => new[] { 0.2, 0.9, -0.4, 0.1 }).ToArray());
-        var opts = new OdeOptions { RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-6, StepControl = StepControl.PerSample };
+        var opts = new OdeOptions { RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-6, StepSizeSharing = StepSizeSharing.PerSample };
         var hutch = new ProbabilityFlowLikelihood<double>(gmm.ProbabilityFlow<double>(), n, 4, DivergenceEstimator.Hutchinson, seed: 3);
         var (r1, d1) = hutch.Solve(x, 0.3, 10, EmbeddedTableau.Tsitouras54, opts);
         r1.Dispose();

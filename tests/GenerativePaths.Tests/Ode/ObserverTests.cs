@@ -14,9 +14,9 @@ public class ObserverTests
     }
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void StepCallbackSeesEveryAcceptedStepAndProgressReachesTheEnd(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void StepCallbackSeesEveryAcceptedStepAndProgressReachesTheEnd(StepSizeSharing control)
     {
         using var y0 = State([1.0, 0.0], [0.5, 0.5]);
         var steps = new List<(double T, double H, double X)>();
@@ -27,7 +27,7 @@ public class ObserverTests
             OnStep = (t, h, y) => { if (h[0] != 0) steps.Add((t[0], h[0], y.Row(0)[0])); },
         };
         using var r = OdeSolver.Solve(new OdeProblem<double>(Harmonic(), y0, 0, 3), EmbeddedTableau.DormandPrince54,
-            new OdeOptions { StepControl = control }, observer: observer);
+            new OdeOptions { StepSizeSharing = control }, observer: observer);
         Assert.Equal(OdeStatus.Success, r.Status);
         Assert.Equal(r.SampleStatistics[0].AcceptedSteps, steps.Count);
         double tPrev = 0;
@@ -64,15 +64,15 @@ public class ObserverTests
     }
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void ObserverPidControllerAndProbabilityFlowAllocateNothingPerStep(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void ObserverPidControllerAndProbabilityFlowAllocateNothingPerStep(StepSizeSharing control)
     {
         var gmm = new GenerativePaths.Ode.Problems.GaussianMixtureFlow([0.4, 0.6], [[-1.0, 0.5], [1.0, -0.5]], [0.3, 0.5]);
         using var y0 = State([0.3, -0.2], [1.2, 0.4]);
         var f = gmm.ProbabilityFlow<double>();
         var integrator = new AdaptiveIntegrator<double>(EmbeddedTableau.Tsitouras54, 2, 2);
-        var options = new OdeOptions { RelativeTolerance = 1e-9, AbsoluteTolerance = 1e-9, StepControl = control, CustomController = new PidController() };
+        var options = new OdeOptions { RelativeTolerance = 1e-9, AbsoluteTolerance = 1e-9, StepSizeSharing = control, CustomController = new PidController() };
         var progress = new LastValue();
         double sum = 0;
         var observer = new OdeObserver<double> { Progress = progress, OnStep = (t, h, y) => sum += h[0] };

@@ -32,7 +32,7 @@ public class PropertyTests
         int split = 1 + splitByte % (n - 1);
         var lambda = Enumerable.Range(0, n).Select(i => Math.Pow(10, 2.5 * Unit(seed, i))).ToArray();
         var rows = Enumerable.Range(0, n).Select(i => new[] { 4 * Unit(seed, 100 + i) - 2, 4 * Unit(seed, 200 + i) - 2 }).ToArray();
-        var opts = new OdeOptions { RelativeTolerance = 1e-7, AbsoluteTolerance = 1e-7, StepControl = StepControl.PerSample, SaveTimes = [0.3, 1.1, 2] };
+        var opts = new OdeOptions { RelativeTolerance = 1e-7, AbsoluteTolerance = 1e-7, StepSizeSharing = StepSizeSharing.PerSample, SaveTimes = [0.3, 1.1, 2] };
         OdeResult<double> Run(int start, int count)
         {
             using var y0 = State(rows[start..(start + count)]);

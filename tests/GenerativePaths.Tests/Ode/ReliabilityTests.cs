@@ -11,14 +11,14 @@ public class ReliabilityTests
     private static readonly OdeFunction<double> Cosine = (t, y, d) => { for (int b = 0; b < y.BatchSize; b++) d.Row(b)[0] = Math.Cos(t[b]); };
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void ZeroAbsoluteToleranceAtAZeroComponentStillSolves(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void ZeroAbsoluteToleranceAtAZeroComponentStillSolves(StepSizeSharing control)
     {
         // y' = cos t, y0 = 0, atol = 0: the scale of the first-step heuristic is 0 at t0.
         using var y0 = State([0.0], [0.0]);
         using var r = OdeSolver.Solve(new OdeProblem<double>(Cosine, y0, 0, 2), EmbeddedTableau.DormandPrince54,
-            new OdeOptions { RelativeTolerance = 1e-6, AbsoluteTolerance = 0, StepControl = control });
+            new OdeOptions { RelativeTolerance = 1e-6, AbsoluteTolerance = 0, StepSizeSharing = control });
         Assert.Equal(OdeStatus.Success, r.Status);
         Assert.Equal(Math.Sin(2), r.FinalState.Span[0], 1e-5);
         Assert.True(r.Statistics.AcceptedSteps < 1000, $"{r.Statistics}");
@@ -58,16 +58,16 @@ public class ReliabilityTests
     }
 
     [Theory]
-    [InlineData(StepControl.Shared, true)]
-    [InlineData(StepControl.PerSample, true)]
-    [InlineData(StepControl.Shared, false)]
-    [InlineData(StepControl.PerSample, false)]
-    public void StepsThatCannotAdvanceTimeEndWithStepSizeUnderflow(StepControl control, bool adaptive)
+    [InlineData(StepSizeSharing.Shared, true)]
+    [InlineData(StepSizeSharing.PerSample, true)]
+    [InlineData(StepSizeSharing.Shared, false)]
+    [InlineData(StepSizeSharing.PerSample, false)]
+    public void StepsThatCannotAdvanceTimeEndWithStepSizeUnderflow(StepSizeSharing control, bool adaptive)
     {
         using var y0 = State([0.0]);
         var o = adaptive
-            ? new OdeOptions { MaxStep = 1e-300, StepControl = control }
-            : new OdeOptions { Adaptive = false, InitialStep = 1e-300, StepControl = control };
+            ? new OdeOptions { MaxStep = 1e-300, StepSizeSharing = control }
+            : new OdeOptions { FixedStep = true, InitialStep = 1e-300, StepSizeSharing = control };
         using var r = OdeSolver.Solve(new OdeProblem<double>(Cosine, y0, 1, 2), EmbeddedTableau.DormandPrince54, o);
         Assert.Equal(OdeStatus.StepSizeUnderflow, r.Status);
         Assert.Equal(0, r.FailedSample);
@@ -77,13 +77,13 @@ public class ReliabilityTests
     }
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void EventThatIsNaNEverywhereEndsTheSolve(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void EventThatIsNaNEverywhereEndsTheSolve(StepSizeSharing control)
     {
         using var y0 = State([1.0, 0.0], [1.0, 0.0]);
         using var r = OdeSolver.Solve(new OdeProblem<double>(Harmonic(), y0, 0, 4), EmbeddedTableau.DormandPrince54,
-            new OdeOptions { StepControl = control }, (t, y) => double.NaN);
+            new OdeOptions { StepSizeSharing = control }, (t, y) => double.NaN);
         Assert.Equal(OdeStatus.NonFiniteEvent, r.Status);
         Assert.Equal(0, r.FailedSample);
         Assert.Equal(0, r.FailedTime);
@@ -91,14 +91,14 @@ public class ReliabilityTests
     }
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void EventThatIsNaNAroundItsCrossingEndsTheSolve(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void EventThatIsNaNAroundItsCrossingEndsTheSolve(StepSizeSharing control)
     {
         // x = cos t crosses zero at pi/2; the event function is NaN on (1.3, 1.9), so the crossing cannot be located.
         using var y0 = State([1.0, 0.0], [1.0, 0.0]);
         using var r = OdeSolver.Solve(new OdeProblem<double>(Harmonic(), y0, 0, 4), EmbeddedTableau.DormandPrince54,
-            new OdeOptions { StepControl = control, MaxStep = 0.5 }, (t, y) => t > 1.3 && t < 1.9 ? double.NaN : y[0]);
+            new OdeOptions { StepSizeSharing = control, MaxStep = 0.5 }, (t, y) => t > 1.3 && t < 1.9 ? double.NaN : y[0]);
         Assert.Equal(OdeStatus.NonFiniteEvent, r.Status);
         Assert.Equal(0, r.FailedSample);
         Assert.True(r.FailedTime > 0.7 && r.FailedTime < 1.9, $"{r.FailedTime}");

@@ -30,13 +30,13 @@ public class ThreadSafetyTests
     }
 
     [Theory]
-    [InlineData(StepControl.Shared)]
-    [InlineData(StepControl.PerSample)]
-    public void OneProbabilityFlowProblemSolvedFromEightThreadsMatchesTheSequentialSolve(StepControl control)
+    [InlineData(StepSizeSharing.Shared)]
+    [InlineData(StepSizeSharing.PerSample)]
+    public void OneProbabilityFlowProblemSolvedFromEightThreadsMatchesTheSequentialSolve(StepSizeSharing control)
     {
         using var x = BatchTensor<double>.FromRows(Points);
         var problem = new OdeProblem<double>(Gmm.ProbabilityFlow<double>(), x, 40, 0.2);
-        var options = new OdeOptions { RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-8, StepControl = control };
+        var options = new OdeOptions { RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-8, StepSizeSharing = control };
         Parallel64(() =>
         {
             using var r = OdeSolver.Solve(problem, EmbeddedTableau.DormandPrince54, options);

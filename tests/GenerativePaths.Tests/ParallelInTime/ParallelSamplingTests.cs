@@ -78,7 +78,7 @@ public class ParallelSamplingTests
     {
         0 => ("vp", Schedule(new TestCosinePath(), Down(0.98, 16)), new GaussianMixtureModel<double>(Mix, Prediction.Velocity, ModelTimeMaps.Path(new TestCosinePath()))),
         1 => ("flow", Schedule(new TestFlowPath(), Down(1.0, 16)), new GaussianMixtureModel<double>(Mix, Prediction.FlowVelocity, ModelTimeMaps.Path(new TestFlowPath()))),
-        _ => ("ve", StepSchedules.Karras(15, 0.02, 40), new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding())),
+        _ => ("ve", StepSchedules.Karras(15, 0.02, 40), new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding())),
     };
 
     [Theory]

@@ -57,7 +57,7 @@ public class CustomSamplerExampleTests
         {
             var schedule = new StepSchedule(new VarianceExplodingPath(0, s0), Enumerable.Range(0, n + 1).Select(i => s0 * Math.Pow(s1 / s0, (double)i / n)).Select(s => new SchedulePoint(1, s, s)));
             using var x = BatchTensor<double>.FromRows(start);
-            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
+            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
             return x.ToRows();
         }
         var reference = Solve(new HeunSampler(), 3000);

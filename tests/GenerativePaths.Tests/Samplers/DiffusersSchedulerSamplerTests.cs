@@ -165,7 +165,7 @@ public class DiffusersSchedulerSamplerTests
         var schedule = new StepSchedule(path, [new SchedulePoint(1, 4, 4), new SchedulePoint(1, 1, 1), new SchedulePoint(1, 0, 0)]);
         using var x = Normals(2, 4, 6);
         var start = x.ToRows();
-        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         var state = new SamplerState<double>(model, schedule, x, new PhiloxNoise(7));
         state.BeginStep(0);
         new TcdSampler(1).Step(state, 0);
@@ -243,7 +243,7 @@ public class DiffusersSchedulerSamplerTests
                 .Concat(Enumerable.Range(0, n + 1).Select(i => a * Math.Pow(s1 / a, (double)i / n)));
             var schedule = new StepSchedule(new VarianceExplodingPath(0, s0), sigmas.Select(s => new SchedulePoint(1, s, s)));
             using var x = BatchTensor<double>.FromRows(start);
-            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
+            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
             return x.ToRows().Zip(reference, (a, b) => a.Zip(b, (u, v) => Math.Abs(u - v)).Max()).Max();
         }
         double e1 = Error(48), e2 = Error(96);
@@ -313,7 +313,7 @@ public class DiffusersSchedulerSamplerTests
             var sigmas = new[] { s0, s0 * Math.Exp(-delta) }.Concat(Enumerable.Range(0, n + 1).Select(i => a * Math.Pow(s1 / a, (double)i / n)));
             var schedule = new StepSchedule(new VarianceExplodingPath(0, s0), sigmas.Select(s => new SchedulePoint(1, s, s)));
             using var x = BatchTensor<double>.FromRows(start);
-            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), x, schedule,
+            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), x, schedule,
                 new SaSolverSampler(predictor, corrector, _ => 0.0, lowerOrderFinal: false), new PhiloxNoise(5));
             return x.ToRows().Zip(reference, (p, q) => p.Zip(q, (u, v) => Math.Abs(u - v)).Max()).Max();
         }

@@ -26,7 +26,7 @@ public class EulerChurnTests
         for (int i = 0; i < x.Length; i++) x.Span[i] *= sigmas[0];
         var rows = x.ToRows();
         Sampler sampler = heun ? new HeunSampler(sChurn, sTMin, sTMax, sNoise) : new EulerSampler(sChurn, sTMin, sTMax, sNoise);
-        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), x, schedule, sampler, new PhiloxNoise(seed));
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), x, schedule, sampler, new PhiloxNoise(seed));
 
         var d = new double[4];
         var d2 = new double[4];

@@ -80,7 +80,7 @@ public class MultistepAndMidpointSamplerTests
             var oracle = Rk4OracleAtEveryNode(start, sigmas, 8000 / n);
             var schedule = new StepSchedule(new VarianceExplodingPath(0, sigmas[0]), sigmas.Select(s => new SchedulePoint(1, s, s)));
             using var x = BatchTensor<double>.FromRows(oracle[3]);
-            var state = new SamplerState<double>(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), schedule, x);
+            var state = new SamplerState<double>(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), schedule, x);
             for (int i = 0; i < 3; i++)
             {
                 var slot = MultistepHistory.Slot(state, i);
@@ -122,7 +122,7 @@ public class MultistepAndMidpointSamplerTests
         var reference = Rk4Oracle(start, sigmas, 4000 / (sigmas.Length - 1) + 1);
         var schedule = new StepSchedule(new VarianceExplodingPath(0, sigmas[0]), sigmas.Select(s => new SchedulePoint(1, s, s)));
         using var x = BatchTensor<double>.FromRows(start);
-        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
         return x.ToRows().Zip(reference, (a, b) => a.Zip(b, (u, v) => Math.Abs(u - v)).Max()).Max();
     }
 
@@ -201,7 +201,7 @@ public class MultistepAndMidpointSamplerTests
         static NoiseLevel Level(double t) => new(t == 1 ? 0 : Math.Cos(Math.PI * t / 2), t == 0 ? 0 : Math.Sin(Math.PI * t / 2));
         var points = Linspace(1, 0, 10).Select(t => new SchedulePoint(Level(t).Alpha, Level(t).Sigma, t)).ToList();
         var schedule = new StepSchedule(new TestCosinePath(), points);
-        foreach (var prediction in new[] { Prediction.Velocity, Prediction.Sample })
+        foreach (var prediction in new[] { Prediction.Velocity, Prediction.Data })
         {
             var model = new GaussianMixtureModel<double>(Mix, prediction, Level);
             using var x = Normals(3, 4, 8);
@@ -313,7 +313,7 @@ public class MultistepAndMidpointSamplerTests
         }).ToArray();
         var schedule = new StepSchedule(new VarianceExplodingPath(0, 4), sigmas.Select(s => new SchedulePoint(1, s, s)));
         using var xs = BatchTensor<double>.FromRows(start);
-        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), xs, schedule, new LmsSampler(4, denoisedFinalStep));
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), xs, schedule, new LmsSampler(4, denoisedFinalStep));
         for (int b = 0; b < 2; b++) for (int j = 0; j < 4; j++) Assert.Equal(expected[b][j], xs.Row(b)[j], 11);
     }
 
@@ -333,7 +333,7 @@ public class MultistepAndMidpointSamplerTests
             (StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(12, 0.03, 14.6)), StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(600, 0.03, 14.6)),
                 new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.DiscreteVariancePreserving(vp.AlphasCumprod))),
             (StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(12, 0.03, 14.6)), StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(600, 0.03, 14.6)),
-                new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.DiscreteVariancePreserving(vp.AlphasCumprod))),
+                new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.DiscreteVariancePreserving(vp.AlphasCumprod))),
             // (Linspace may end at 1e-16 rather than 0: a final log-SNR jump of ~35, which a multistep method without lowerOrderFinal
             // extrapolates badly; the plan here ends at exactly 0, where every sampler returns the denoised estimate.)
             (Schedule(new TestCosinePath(), Linspace(0.95, 0, 13).Select(t => t < 1e-9 ? 0 : t)), Schedule(new TestCosinePath(), Linspace(0.95, 0, 601).Select(t => t < 1e-9 ? 0 : t)),

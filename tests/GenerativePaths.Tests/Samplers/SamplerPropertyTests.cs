@@ -188,7 +188,7 @@ public class SamplerPropertyTests
             var schedule = new StepSchedule(new VarianceExplodingPath(0, s0), sigmas.Select(s => new SchedulePoint(1, s, s)));
             using var x = BatchTensor<double>.FromRows(start);
             Sampler sampler = which == 0 ? new EulerSampler() : new HeunSampler();
-            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
+            SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), x, schedule, sampler);
             return x.ToRows().Zip(reference, (a, b) => a.Zip(b, (u, v) => Math.Abs(u - v)).Max()).Max();
         }
         double e1 = Error(40), e2 = Error(80);
@@ -198,7 +198,7 @@ public class SamplerPropertyTests
     private sealed class NaNModel(int badStep, int badSample) : IGenerativeModel<double>
     {
         private int _call;
-        public Prediction Prediction => Prediction.Sample;
+        public Prediction Prediction => Prediction.Data;
         public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> t, in GenerativePaths.Models.ModelCondition condition, BatchTensor<double> output)
         {
             output.Span.Clear();

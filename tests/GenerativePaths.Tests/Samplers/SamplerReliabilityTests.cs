@@ -53,7 +53,7 @@ public class SamplerReliabilityTests
     {
         var path = new TestCosinePath();
         var schedule = Schedule(path, Linspace(0.9, 0.0, 6));
-        var model = new ConstantModel<float>(Prediction.Sample, 0.25f);
+        var model = new ConstantModel<float>(Prediction.Data, 0.25f);
         var ex = Assert.Throws<NonFiniteStateException>(() => SamplingLoop.Run(model, NanStart(3, 4, 2), schedule, EverySampler()[k], new PhiloxNoise(1)));
         Assert.True(ex.IsInitialState);
         Assert.Equal(2, ex.SampleIndex);
@@ -145,7 +145,7 @@ public class SamplerReliabilityTests
     public void EverySamplerIsFiniteOnRepeatedAndAlphaZeroFlowPoints(int k, int p)
     {
         var schedule = StepSchedules.FromFlowSigmas(DegeneratePlans[p]);
-        foreach (var prediction in new[] { Prediction.FlowVelocity, Prediction.Sample, Prediction.Velocity })
+        foreach (var prediction in new[] { Prediction.FlowVelocity, Prediction.Data, Prediction.Velocity })
         {
             var model = new GaussianMixtureModel<double>(Mix, prediction, ModelTimeMaps.RectifiedFlow());
             var x = Normals(3, 4, 11);
@@ -187,7 +187,7 @@ public class SamplerReliabilityTests
     {
         // Found by the fuzz suite: the final step to sigma = 0 formed (x - alpha x0hat) / sigma, which overflows float at 1e-200, and never used it.
         var schedule = StepSchedules.Karras(2, 1e-200, 1);
-        var model = new GaussianMixtureModel<float>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<float>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         var x = BatchTensor<float>.Allocate(2, 4);
         x.Span.Fill(0.3f);
         SamplingLoop.Run(model, x, schedule, new LmsSampler(2, denoisedFinalStep: true));

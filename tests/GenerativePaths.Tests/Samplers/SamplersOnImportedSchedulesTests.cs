@@ -58,7 +58,7 @@ public class FlowVelocityDefaultsTests
         SamplingLoop.Run(model, a, schedule, new HeunSampler());
         // The same run with an x0-predicting model of the same mixture: the conversion is exact, so the results agree.
         using var c = Normals(2, 4, 6);
-        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.RectifiedFlow(1000)), c, schedule, new HeunSampler());
+        SamplingLoop.Run(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.RectifiedFlow(1000)), c, schedule, new HeunSampler());
         for (int i = 0; i < a.Length; i++) Assert.Equal(c.Span[i], a.Span[i], 9);
     }
 }

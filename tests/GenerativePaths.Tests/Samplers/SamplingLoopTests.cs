@@ -15,7 +15,7 @@ public class SamplingLoopTests
     [Fact]
     public void CallbackProgressAndStatistics()
     {
-        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var x = Normals(2, 4, 3);
         var seen = new List<(int, double)>();
         var progress = new List<int>();
@@ -71,7 +71,7 @@ public class SamplingLoopTests
     public void CancellationStopsTheRun()
     {
         using var cts = new CancellationTokenSource();
-        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var x = Normals(1, 4, 3);
         var options = new SamplingOptions<double> { CancellationToken = cts.Token, OnStep = (i, _, _, _) => { if (i == 2) cts.Cancel(); } };
         Assert.Throws<OperationCanceledException>(() => SamplingLoop.Run(model, x, Ve(8), new EulerSampler(), options: options));
@@ -81,7 +81,7 @@ public class SamplingLoopTests
     [Fact]
     public void StochasticSamplerWithoutNoiseSourceSaysSo()
     {
-        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var x = Normals(1, 4, 3);
         var e = Assert.Throws<InvalidOperationException>(() => SamplingLoop.Run(model, x, Ve(4), new EulerAncestralSampler()));
         Assert.Contains("noise source", e.Message);

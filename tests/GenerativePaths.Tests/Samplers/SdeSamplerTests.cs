@@ -23,7 +23,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         var schedule = new StepSchedule(new VarianceExplodingPath(0, SigmaMax), sigmas.Select(s => new SchedulePoint(1, s, s)));
         using var x = Normals(batch, 4, 5);
         for (int i = 0; i < x.Length; i++) x.Span[i] *= SigmaMax;
-        var model = new GaussianMixtureModel<double>(mixture, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(mixture, Prediction.Data, ModelTimeMaps.VarianceExploding());
         SamplingLoop.Run(model, x, schedule, sampler, noise);
         return x.ToRows();
     }
@@ -122,7 +122,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         var vp = Schedule(vpPath, times);
         var ve = new StepSchedule(new VarianceExplodingPath(0, vp[0].SigmaOverAlpha), vp.Points.Select(p => new SchedulePoint(1, p.SigmaOverAlpha, p.SigmaOverAlpha)));
         var vpModel = new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(vpPath));
-        var veModel = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var veModel = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         foreach (bool brownian in new[] { false, true })
         {
             NoiseSource noise = brownian ? BrownianNoise.ForSchedule(5, ve) : new PhiloxNoise(5);
@@ -229,7 +229,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         // x' = (sigma'/sigma) e^{-h} x + (1 - e^{-2h}) c + sigma' sqrt(1 - e^{-2h}) z on the VE path (eta = 1), z the replayed noise.
         double s = 2.0, s1 = 0.5, h = Math.Log(s / s1);
         var schedule = new StepSchedule(new VarianceExplodingPath(0, s), [new SchedulePoint(1, s, s), new SchedulePoint(1, s1, s1)]);
-        var model = new GaussianMixtureModel<double>(GaussianMixture.Isotropic([1.0], [[0.7, -0.3]], [0.0]), Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(GaussianMixture.Isotropic([1.0], [[0.7, -0.3]], [0.0]), Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var x = BatchTensor<double>.FromRows([[1.5, -2.0]]);
         var noise = new ReplayNoise([[[0.25, -1.0]]], [(s, s1)]);
         SamplingLoop.Run(model, x, schedule, new DpmSolverPlusPlus2MSdeSampler(), noise);
@@ -249,7 +249,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         // that lists them the other way round cannot be replayed in that order: the request names its interval.
         double s = 4.0, s1 = 1.0, mid = 2.0;
         var schedule = new StepSchedule(new VarianceExplodingPath(0, s), [new SchedulePoint(1, s, s), new SchedulePoint(1, s1, s1)]);
-        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var x = Normals(1, 4, 1);
         var tape = new double[][][] { [[0.1, 0.2, 0.3, 0.4]], [[0.5, 0.6, 0.7, 0.8]] };
         var ok = new ReplayNoise(tape, [(s, mid), (s, s1)]);
@@ -268,7 +268,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         // The oracle: DPM-Solver-3 with 2000 steps on the same ODE (eta = 0). Tighter tolerances give smaller errors and cost more.
         var path = new VarianceExplodingPath(0, SigmaMax);
         var schedule = DpmSolverAdaptiveSampler.CreateSchedule(path, SigmaMin, SigmaMax);
-        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var start = Normals(6, 4, 9);
         for (int i = 0; i < start.Length; i++) start.Span[i] *= SigmaMax;
         using var oracle = start.Clone();
@@ -338,7 +338,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
     {
         var path = new VarianceExplodingPath(0, SigmaMax);
         var schedule = DpmSolverAdaptiveSampler.CreateSchedule(path, SigmaMin, SigmaMax);
-        var model = new GaussianMixtureModel<double>(Mix, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var model = new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding());
         using var whole = Normals(5, 4, 13);
         for (int i = 0; i < whole.Length; i++) whole.Span[i] *= SigmaMax;
         using var alone = BatchTensor<double>.FromRows([whole.ToRows()[2]]);

@@ -4,7 +4,7 @@ namespace GenerativePaths.Ode;
 /// to land on t1). The step is <see cref="OdeOptions.InitialStep"/>.</summary>
 /// <remarks>
 /// <para><c>q = 1</c> always; a non-finite state ends the solve with <see cref="OdeStatus.NonFiniteState"/>. Equivalent to
-/// <see cref="OdeOptions.Adaptive"/> = false (diffrax's <c>ConstantStepSize</c>).</para>
+/// <see cref="OdeOptions.FixedStep"/> = true (diffrax's <c>ConstantStepSize</c>).</para>
 /// <para>Thread safety: immutable; one instance may serve any number of solves on any threads.</para>
 /// </remarks>
 public sealed class ConstantStepController : IStepSizeController
