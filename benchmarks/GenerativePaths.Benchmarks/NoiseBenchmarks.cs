@@ -21,7 +21,7 @@ public class NoiseBenchmarks
     public void Setup()
     {
         _t = BatchTensor<float>.Allocate(Batch, Row);
-        TensorCore.ParallelThreshold = int.MaxValue;
+        TensorCoreSettings.ParallelThreshold = int.MaxValue;
     }
 
     [Benchmark(Baseline = true)]
@@ -51,9 +51,9 @@ public class NoiseBenchmarks
     [Benchmark]
     public void PhiloxAllCores()
     {
-        TensorCore.ParallelThreshold = 1024;
+        TensorCoreSettings.ParallelThreshold = 1024;
         _noise.Fill(_t, 7);
-        TensorCore.ParallelThreshold = int.MaxValue;
+        TensorCoreSettings.ParallelThreshold = int.MaxValue;
     }
 
     private void FillAt(NoiseWidth width)

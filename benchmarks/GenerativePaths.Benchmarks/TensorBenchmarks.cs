@@ -9,7 +9,7 @@ namespace GenerativePaths.Benchmarks;
 /// The fused k-term linear combination <c>y = sum_j c_j x_j</c> over N floats against, in the same run:
 /// a plain copy moving the same number of bytes ((k + 1) N floats: k reads and one write), a scalar loop,
 /// the same update as a chain of <see cref="TensorPrimitives"/> calls, and MathNet's vector operations.
-/// Every method here runs on one thread (<see cref="TensorCore.ParallelThreshold"/> is raised for the run);
+/// Every method here runs on one thread (<see cref="TensorCoreSettings.ParallelThreshold"/> is raised for the run);
 /// <see cref="TensorParallelBenchmarks"/> measures the split across cores.
 /// </summary>
 [MemoryDiagnoser]
@@ -31,7 +31,7 @@ public class TensorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TensorCore.ParallelThreshold = int.MaxValue;
+        TensorCoreSettings.ParallelThreshold = int.MaxValue;
         var rng = new Random(1);
         _x = new BatchTensor<float>[6];
         for (int j = 0; j < 6; j++)
@@ -135,28 +135,28 @@ public class TensorParallelBenchmarks
     [Benchmark]
     public void FusedOneThread()
     {
-        TensorCore.ParallelThreshold = int.MaxValue;
+        TensorCoreSettings.ParallelThreshold = int.MaxValue;
         TensorKernels.LinearCombination(_y.Span, 0.5f, _x0.Span, 0.25f, _x1.Span, -1f, _x2.Span);
     }
 
     [Benchmark]
     public void FusedAllCores()
     {
-        TensorCore.ParallelThreshold = 1 << 20;
+        TensorCoreSettings.ParallelThreshold = 1 << 20;
         TensorKernels.LinearCombination(_y.Span, 0.5f, _x0.Span, 0.25f, _x1.Span, -1f, _x2.Span);
     }
 
     [Benchmark]
     public double ErrorNormOneThread()
     {
-        TensorCore.ParallelThreshold = int.MaxValue;
+        TensorCoreSettings.ParallelThreshold = int.MaxValue;
         return TensorReductions.ErrorNorm<float>(_x0.Span, _x1.Span, _x2.Span, 1e-3, 1e-3);
     }
 
     [Benchmark]
     public double ErrorNormAllCores()
     {
-        TensorCore.ParallelThreshold = 1 << 20;
+        TensorCoreSettings.ParallelThreshold = 1 << 20;
         return TensorReductions.ErrorNorm<float>(_x0.Span, _x1.Span, _x2.Span, 1e-3, 1e-3);
     }
 }
@@ -178,7 +178,7 @@ public class TensorReductionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TensorCore.ParallelThreshold = int.MaxValue;
+        TensorCoreSettings.ParallelThreshold = int.MaxValue;
         var rng = new Random(2);
         BatchTensor<float> F() { var t = BatchTensor<float>.Allocate(1, N); foreach (ref float v in t.Span) v = (float)(rng.NextDouble() - 0.5); return t; }
         BatchTensor<double> D() { var t = BatchTensor<double>.Allocate(1, N); foreach (ref double v in t.Span) v = rng.NextDouble() - 0.5; return t; }

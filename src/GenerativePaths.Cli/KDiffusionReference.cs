@@ -124,10 +124,10 @@ internal static class KDiffusionReference
         int n = Given("n") ? args.GetProperty("n").GetInt32() : throw new CommandLineException($"{name}: {function} needs the argument 'n'.");
         var sigmas = function switch
         {
-            "get_sigmas_karras" => SigmaPlans.Karras(n, Value("sigma_min", null), Value("sigma_max", null), Value("rho", 7.0)),
-            "get_sigmas_exponential" => SigmaPlans.Exponential(n, Value("sigma_min", null), Value("sigma_max", null)),
-            "get_sigmas_polyexponential" => SigmaPlans.PolyExponential(n, Value("sigma_min", null), Value("sigma_max", null), Value("rho", 1.0)),
-            _ => SigmaPlans.Vp(n, Value("beta_d", 19.9), Value("beta_min", 0.1), Value("eps_s", 1e-3)),
+            "get_sigmas_karras" => SigmaArrays.Karras(n, Value("sigma_min", null), Value("sigma_max", null), Value("rho", 7.0)),
+            "get_sigmas_exponential" => SigmaArrays.Exponential(n, Value("sigma_min", null), Value("sigma_max", null)),
+            "get_sigmas_polyexponential" => SigmaArrays.PolyExponential(n, Value("sigma_min", null), Value("sigma_max", null), Value("rho", 1.0)),
+            _ => SigmaArrays.Vp(n, Value("beta_d", 19.9), Value("beta_min", 0.1), Value("eps_s", 1e-3)),
         };
         return (sigmas, function);
     }
@@ -165,7 +165,7 @@ internal static class KDiffusionReference
         }
         var report = new List<string>
         {
-            $"{name}: k-diffusion {function} ({plan.Length - 1} sigmas and 0) against the library's SigmaPlans",
+            $"{name}: k-diffusion {function} ({plan.Length - 1} sigmas and 0) against the library's SigmaArrays",
             $"  sigmas: {plan.Length} (peer {expected.Length}), max abs difference {abs:E3}, max relative difference {rel:E3} (the peer computed in float32)",
         };
         return new ReferenceOutcome(System.Text.Encoding.UTF8.GetString(stream.ToArray()), abs, report);

@@ -51,7 +51,7 @@ internal static class SamplerCatalog
             {
                 var (sMin, sMax) = Range(baseline);
                 var sigmas = name.Equals("karras", StringComparison.OrdinalIgnoreCase)
-                    ? SigmaPlans.Karras(steps, sMin, sMax) : SigmaPlans.Exponential(steps, sMin, sMax);
+                    ? SigmaArrays.Karras(steps, sMin, sMax) : SigmaArrays.Exponential(steps, sMin, sMax);
                 return StepSchedules.FromSigmaOverAlpha(baseline.Path, sigmas);
             }
             default:

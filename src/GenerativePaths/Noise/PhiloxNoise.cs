@@ -24,7 +24,7 @@ namespace GenerativePaths.Noise;
 /// <c>sqrt(48 ln 2) = 5.77</c>. Double destinations receive the float value exactly.</para>
 /// <para><c>seed_s</c> is the single seed, or with per-sample seeds <c>seeds[s]</c>.</para>
 /// <para>For which streams to use for the start noise and for each step see <see cref="NoiseStreams"/>.</para>
-/// <para>Large requests (at least <see cref="TensorCore.ParallelThreshold"/> elements) are split across
+/// <para>Large requests (at least <see cref="TensorCoreSettings.ParallelThreshold"/> elements) are split across
 /// cores; since every value is a pure function of its coordinates, the result is the same.</para>
 /// <para>Thread safety: an instance is immutable; any number of threads may call <see cref="Fill{T}(BatchTensor{T}, long, ReadOnlySpan{long})"/> at once.</para>
 /// </remarks>
@@ -62,7 +62,7 @@ public sealed class PhiloxNoise : NoiseSource
         if (destination.Length == 0) return;
         int chunksPerRow = (row + Chunk - 1) / Chunk;
         long units = (long)batch * chunksPerRow;
-        int degree = units > int.MaxValue ? 1 : TensorCore.DegreeFor(destination.Length, (int)units);
+        int degree = units > int.MaxValue ? 1 : TensorCoreSettings.DegreeFor(destination.Length, (int)units);
         if (degree <= 1)
         {
             for (int b = 0; b < batch; b++)

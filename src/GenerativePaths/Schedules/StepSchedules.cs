@@ -10,7 +10,7 @@ namespace GenerativePaths.Schedules;
 /// <remarks>Thread safety: stateless; every member may be called from several threads at once.</remarks>
 public static class StepSchedules
 {
-    /// <summary>A k-diffusion VE schedule from sigmas (alpha = 1, model time = sigma), e.g. the output of <see cref="SigmaPlans"/>.</summary>
+    /// <summary>A k-diffusion VE schedule from sigmas (alpha = 1, model time = sigma), e.g. the output of <see cref="SigmaArrays"/>.</summary>
     /// <remarks>A final clean point is appended when the list does not end at 0.</remarks>
     /// <exception cref="ArgumentException">A non-finite, negative or increasing sigma; the message names the first bad index.</exception>
     public static StepSchedule FromVeSigmas(IReadOnlyList<double> sigmas)
@@ -20,21 +20,21 @@ public static class StepSchedules
         return FromSigmaOverAlpha(path, sigmas, s => s);
     }
 
-    /// <summary>Karras et al. (2022) sigmas on the VE path (<see cref="SigmaPlans.Karras"/>).</summary>
+    /// <summary>Karras et al. (2022) sigmas on the VE path (<see cref="SigmaArrays.Karras"/>).</summary>
     public static StepSchedule Karras(int steps, double sigmaMin, double sigmaMax, double rho = 7.0)
-        => FromVeSigmas(SigmaPlans.Karras(steps, sigmaMin, sigmaMax, rho));
+        => FromVeSigmas(SigmaArrays.Karras(steps, sigmaMin, sigmaMax, rho));
 
-    /// <summary>Log-uniform sigmas on the VE path (<see cref="SigmaPlans.Exponential"/>).</summary>
+    /// <summary>Log-uniform sigmas on the VE path (<see cref="SigmaArrays.Exponential"/>).</summary>
     public static StepSchedule Exponential(int steps, double sigmaMin, double sigmaMax)
-        => FromVeSigmas(SigmaPlans.Exponential(steps, sigmaMin, sigmaMax));
+        => FromVeSigmas(SigmaArrays.Exponential(steps, sigmaMin, sigmaMax));
 
-    /// <summary>Polyexponential sigmas on the VE path (<see cref="SigmaPlans.PolyExponential"/>).</summary>
+    /// <summary>Polyexponential sigmas on the VE path (<see cref="SigmaArrays.PolyExponential"/>).</summary>
     public static StepSchedule PolyExponential(int steps, double sigmaMin, double sigmaMax, double rho = 1.0)
-        => FromVeSigmas(SigmaPlans.PolyExponential(steps, sigmaMin, sigmaMax, rho));
+        => FromVeSigmas(SigmaArrays.PolyExponential(steps, sigmaMin, sigmaMax, rho));
 
-    /// <summary>The continuous-VP plan as VE sigmas (<see cref="SigmaPlans.Vp"/>).</summary>
+    /// <summary>The continuous-VP plan as VE sigmas (<see cref="SigmaArrays.Vp"/>).</summary>
     public static StepSchedule Vp(int steps, double betaD = 19.9, double betaMin = 0.1, double epsS = 1e-3)
-        => FromVeSigmas(SigmaPlans.Vp(steps, betaD, betaMin, epsS));
+        => FromVeSigmas(SigmaArrays.Vp(steps, betaD, betaMin, epsS));
 
     /// <summary>
     /// A schedule on any path from noise-to-signal ratios <c>s = sigma/alpha</c> (k-diffusion sigmas): each point is the
@@ -95,7 +95,7 @@ public static class StepSchedules
     /// <c>(1 - u_i, u_i)</c> called with <c>modelTimeScale * u_i</c>.
     /// </summary>
     public static StepSchedule Flow(int steps, FlowTimeShift? shift = null, double modelTimeScale = 1000.0, double timeMin = 0.0)
-        => FromFlowSigmas(SigmaPlans.Flow(steps, shift, timeMin), modelTimeScale);
+        => FromFlowSigmas(SigmaArrays.Flow(steps, shift, timeMin), modelTimeScale);
 
     /// <summary>A flow-matching schedule from a user's flow sigmas <c>u</c> in <c>[0, 1]</c> (noisiest first); a clean point is appended unless the list ends at 0.</summary>
     /// <exception cref="ArgumentException">A value that is non-finite, outside <c>[0, 1]</c> or larger than its predecessor; the message names the first bad index.</exception>

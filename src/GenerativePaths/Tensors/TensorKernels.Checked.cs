@@ -69,7 +69,7 @@ public static partial class TensorKernels
     /// <summary>The checked loop runs on the calling thread without non-temporal stores; larger calls take the plain kernel and a scan.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool UseCheckedLoop<T>(int length) where T : unmanaged
-        => length < TensorCore.ParallelThreshold && (long)length * Unsafe.SizeOf<T>() < TensorCore.NonTemporalThreshold;
+        => length < TensorCoreSettings.ParallelThreshold && (long)length * Unsafe.SizeOf<T>() < TensorCoreSettings.NonTemporalThreshold;
 
     private static bool RunChecked<T, TN>(in CombineArgs<T> a)
         where T : unmanaged, IFloatingPointIeee754<T> where TN : struct, ITermCount

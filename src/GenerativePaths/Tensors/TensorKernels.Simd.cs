@@ -49,9 +49,9 @@ public static partial class TensorKernels
     private static unsafe void Split<T, TN>(ref CombineArgs<T> a, bool perSample)
         where T : unmanaged, IFloatingPointIeee754<T> where TN : struct, ITermCount
     {
-        a.NonTemporal = (long)a.Length * Unsafe.SizeOf<T>() >= TensorCore.NonTemporalThreshold;
+        a.NonTemporal = (long)a.Length * Unsafe.SizeOf<T>() >= TensorCoreSettings.NonTemporalThreshold;
         int chunks = (int)((a.Length + ParallelChunk - 1) / ParallelChunk);
-        int degree = TensorCore.DegreeFor(a.Length, chunks);
+        int degree = TensorCoreSettings.DegreeFor(a.Length, chunks);
         if (degree <= 1)
         {
             if (perSample) RunRows<T, TN>(a, 0, a.Length);

@@ -16,7 +16,7 @@ namespace GenerativePaths.Tensors;
 /// vector that fits (512, then 256, then 128 bits, then a scalar loop), the tail handled by one last vector
 /// that overlaps the previous one and is computed before anything is stored (which keeps in-place calls
 /// correct), and one loop per term count with no test of the count inside it. Calls of at least
-/// <see cref="TensorCore.ParallelThreshold"/> elements are split across cores, with identical results.</para>
+/// <see cref="TensorCoreSettings.ParallelThreshold"/> elements are split across cores, with identical results.</para>
 /// <para>Related one-pass updates that <c>System.Numerics.Tensors.TensorPrimitives</c> already provides are
 /// not duplicated here: scale <c>y = a x</c> is <c>TensorPrimitives.Multiply(x, a, y)</c>, axpy
 /// <c>y = a x + y</c> is <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>, lerp is

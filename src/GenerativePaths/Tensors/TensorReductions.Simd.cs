@@ -244,7 +244,7 @@ public static partial class TensorReductions
             // Short rows: a unit of work is a group of whole rows, each reduced by one thread.
             nint rowsPerUnit = Math.Max(1, ChunkLength / rowLength);
             long units = (batch + rowsPerUnit - 1) / rowsPerUnit;
-            int degree = TensorCore.DegreeFor(elements, (int)Math.Min(units, int.MaxValue));
+            int degree = TensorCoreSettings.DegreeFor(elements, (int)Math.Min(units, int.MaxValue));
             state.RowsPerUnit = rowsPerUnit;
             if (degree <= 1) { for (int b = 0; b < batch; b++) results[b] = Row(reducer, b, rowLength); }
             else ParallelJob.Run(&RowGroup<TR>, &state, (int)units, degree);
@@ -252,7 +252,7 @@ public static partial class TensorReductions
         }
         // Long rows: a unit is one chunk of one row; partials are folded per row in chunk order.
         long total = batch * (long)chunksPerRow;
-        int deg = total > int.MaxValue ? 1 : TensorCore.DegreeFor(elements, (int)total);
+        int deg = total > int.MaxValue ? 1 : TensorCoreSettings.DegreeFor(elements, (int)total);
         if (deg <= 1)
         {
             for (int b = 0; b < batch; b++) results[b] = Row(reducer, b, rowLength);

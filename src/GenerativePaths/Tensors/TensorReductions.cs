@@ -13,7 +13,7 @@ namespace GenerativePaths.Tensors;
 /// chunk partials are added in chunk order, starting from 0. Per-sample reductions chunk each row from
 /// its own start. The result is therefore bit-identical for every SIMD width (the vector loops of the kernel
 /// driver hold the eight lanes in one 512-bit, two 256-bit or four 128-bit accumulators) and every thread count (chunks
-/// are the unit of parallel work; see <see cref="TensorCore.ParallelThreshold"/>).</para>
+/// are the unit of parallel work; see <see cref="TensorCoreSettings.ParallelThreshold"/>).</para>
 /// <para>Max-abs and the finite checks do not depend on order. The finite check multiplies every element by
 /// zero and sums the products in the element type, which stays zero unless an element is NaN or infinite:
 /// one multiply and one add per element.</para>
@@ -21,7 +21,7 @@ namespace GenerativePaths.Tensors;
 public static partial class TensorReductions
 {
     /// <summary>Elements per reduction chunk; chunks are the unit of parallel work.</summary>
-    public const int ChunkLength = 16384;
+    internal const int ChunkLength = 16384;
 
     /// <summary>
     /// The scaled RMS norm used for step-size control (Hairer, Nørsett and Wanner, <i>Solving Ordinary

@@ -102,7 +102,7 @@ public class ConditionTests
         var mix = GaussianMixture.Isotropic([0.5, 0.3, 0.2], [[-2.0, 0.0], [1.5, 1.5], [1.0, -2.0]], [0.3, 0.5, 0.2]);
         var exact = GaussianMixtureModel<float>.ClassConditional([mix.Component(0), mix.Component(1), mix.Component(2)], mix, 3, Prediction.Epsilon, ModelTimeMaps.Path(new TrigonometricPath()));
         IGenerativeModel<float> model = guided ? new ClassifierFreeGuidance<float>(exact, 2.5, ModelCondition.FromClasses(3)) : exact;
-        var schedule = StepSchedules.FromSigmaOverAlpha(new TrigonometricPath(), SigmaPlans.Karras(12, 0.02, 20));
+        var schedule = StepSchedules.FromSigmaOverAlpha(new TrigonometricPath(), SigmaArrays.Karras(12, 0.02, 20));
         int n = 9;
         var labels = Enumerable.Range(0, n).Select(i => i % 3).ToArray();
         using var whole = BatchTensor<float>.Allocate(n, 2);
@@ -146,7 +146,7 @@ public class ConditionTests
         var mix = GaussianMixture.Isotropic([0.5, 0.5], [[-2.0, 0.0], [2.0, 1.0]], [0.3, 0.5]);
         var path = new TrigonometricPath();
         var model = GaussianMixtureModel<float>.ClassConditional([mix.Component(0), mix.Component(1)], mix, 10, Prediction.Epsilon, ModelTimeMaps.Path(path));
-        var schedule = StepSchedules.FromSigmaOverAlpha(path, SigmaPlans.Karras(20, 0.02, 20));
+        var schedule = StepSchedules.FromSigmaOverAlpha(path, SigmaArrays.Karras(20, 0.02, 20));
         int[] labels = [0, 1, 1, 0];
         using var x = BatchTensor<float>.Allocate(4, 2);
         new PhiloxNoise(3).Fill(x, 1_000_000);

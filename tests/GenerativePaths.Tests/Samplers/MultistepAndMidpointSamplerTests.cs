@@ -330,9 +330,9 @@ public class MultistepAndMidpointSamplerTests
         {
             (StepSchedules.Flow(12, FlowTimeShift.Static(3.0)), StepSchedules.Flow(600, FlowTimeShift.Static(3.0)),
                 new GaussianMixtureModel<double>(Mix, Prediction.FlowVelocity, ModelTimeMaps.RectifiedFlow())),
-            (StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(12, 0.03, 14.6)), StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(600, 0.03, 14.6)),
+            (StepSchedules.FromSigmaOverAlpha(vp, SigmaArrays.Karras(12, 0.03, 14.6)), StepSchedules.FromSigmaOverAlpha(vp, SigmaArrays.Karras(600, 0.03, 14.6)),
                 new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.DiscreteVariancePreserving(vp.AlphasCumprod))),
-            (StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(12, 0.03, 14.6)), StepSchedules.FromSigmaOverAlpha(vp, SigmaPlans.Karras(600, 0.03, 14.6)),
+            (StepSchedules.FromSigmaOverAlpha(vp, SigmaArrays.Karras(12, 0.03, 14.6)), StepSchedules.FromSigmaOverAlpha(vp, SigmaArrays.Karras(600, 0.03, 14.6)),
                 new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.DiscreteVariancePreserving(vp.AlphasCumprod))),
             // (Linspace may end at 1e-16 rather than 0: a final log-SNR jump of ~35, which a multistep method without lowerOrderFinal
             // extrapolates badly; the plan here ends at exactly 0, where every sampler returns the denoised estimate.)

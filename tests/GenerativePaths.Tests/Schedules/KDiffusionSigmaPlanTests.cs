@@ -29,8 +29,8 @@ public class KDiffusionSigmaPlanTests
         double min = args.GetProperty("sigma_min").GetDouble(), max = args.GetProperty("sigma_max").GetDouble();
         int n = expected.Length - 1;
         string name = root.GetProperty("name").GetString()!;
-        var actual = name.StartsWith("karras", StringComparison.Ordinal) ? SigmaPlans.Karras(n, min, max)
-            : name.StartsWith("exponential", StringComparison.Ordinal) ? SigmaPlans.Exponential(n, min, max)
+        var actual = name.StartsWith("karras", StringComparison.Ordinal) ? SigmaArrays.Karras(n, min, max)
+            : name.StartsWith("exponential", StringComparison.Ordinal) ? SigmaArrays.Exponential(n, min, max)
             : throw new InvalidOperationException($"Unknown plan {name}.");
         AssertRelative(expected, actual, 1e-6);
         Assert.Equal(0.0, actual[^1]);
@@ -58,14 +58,14 @@ public class KDiffusionSigmaPlanTests
         var expected = Doubles(doc.RootElement.GetProperty("sigmas"));
         int n = expected.Length - 1;
         double max = expected[0], min = expected[n - 1];
-        var actual = plan == "karras" ? SigmaPlans.Karras(n, min, max) : SigmaPlans.Exponential(n, min, max);
+        var actual = plan == "karras" ? SigmaArrays.Karras(n, min, max) : SigmaArrays.Exponential(n, min, max);
         AssertRelative(expected, actual, 2e-6);
     }
 
     [Fact]
     public void KarrasClosedForm()
     {
-        var s = SigmaPlans.Karras(5, 0.1, 10, rho: 3);
+        var s = SigmaArrays.Karras(5, 0.1, 10, rho: 3);
         for (int i = 0; i < 5; i++)
         {
             double expected = Math.Pow(Math.Pow(10, 1 / 3.0) + i / 4.0 * (Math.Pow(0.1, 1 / 3.0) - Math.Pow(10, 1 / 3.0)), 3);
@@ -77,15 +77,15 @@ public class KDiffusionSigmaPlanTests
     [Fact]
     public void PolyExponentialWithRhoOneIsExponential()
     {
-        var a = SigmaPlans.PolyExponential(9, 0.03, 14.6, rho: 1.0);
-        var b = SigmaPlans.Exponential(9, 0.03, 14.6);
+        var a = SigmaArrays.PolyExponential(9, 0.03, 14.6, rho: 1.0);
+        var b = SigmaArrays.Exponential(9, 0.03, 14.6);
         for (int i = 0; i < a.Length; i++) Assert.Equal(b[i], a[i], 12);
     }
 
     [Fact]
     public void PolyExponentialClosedForm()
     {
-        var a = SigmaPlans.PolyExponential(6, 0.05, 20, rho: 2.5);
+        var a = SigmaArrays.PolyExponential(6, 0.05, 20, rho: 2.5);
         for (int i = 0; i < 6; i++)
         {
             double r = Math.Pow(1 - i / 5.0, 2.5);
@@ -97,7 +97,7 @@ public class KDiffusionSigmaPlanTests
     [Fact]
     public void VpPlanClosedFormAndMatchesLinearVpPath()
     {
-        var s = SigmaPlans.Vp(7);
+        var s = SigmaArrays.Vp(7);
         var path = new GenerativePaths.Paths.LinearVpPath(betaMin: 0.1, betaMax: 20.0);
         for (int i = 0; i < 7; i++)
         {

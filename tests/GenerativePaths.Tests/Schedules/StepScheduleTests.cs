@@ -160,7 +160,7 @@ public class StepScheduleTests
             Assert.Equal(steps, plan.StepCount);
             AssertMonotoneToClean(plan);
         }
-        var karras = SigmaPlans.Karras(steps, lo, hi, rho);
+        var karras = SigmaArrays.Karras(steps, lo, hi, rho);
         Assert.Equal(hi, karras[0], 12);
         if (steps > 1) Assert.Equal(lo, karras[steps - 1], 12);
     }

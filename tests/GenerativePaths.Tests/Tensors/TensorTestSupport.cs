@@ -19,14 +19,14 @@ internal sealed class TensorSettings : IDisposable
 
     private TensorSettings(int width, int threshold, int degree, long nonTemporal)
     {
-        _nonTemporal = TensorCore.NonTemporalThreshold;
-        TensorCore.NonTemporalThreshold = nonTemporal;
+        _nonTemporal = TensorCoreSettings.NonTemporalThreshold;
+        TensorCoreSettings.NonTemporalThreshold = nonTemporal;
         _width = SimdWidth.Forced;
-        _threshold = TensorCore.ParallelThreshold;
-        _degree = TensorCore.MaxDegreeOfParallelism;
+        _threshold = TensorCoreSettings.ParallelThreshold;
+        _degree = TensorCoreSettings.MaxDegreeOfParallelism;
         SimdWidth.Forced = width;
-        TensorCore.ParallelThreshold = threshold;
-        TensorCore.MaxDegreeOfParallelism = degree;
+        TensorCoreSettings.ParallelThreshold = threshold;
+        TensorCoreSettings.MaxDegreeOfParallelism = degree;
     }
 
     /// <summary>Width codes: 0 automatic, 64/32/16 bytes forced (emulated where the hardware lacks it), -1 scalar.</summary>
@@ -38,9 +38,9 @@ internal sealed class TensorSettings : IDisposable
     public void Dispose()
     {
         SimdWidth.Forced = _width;
-        TensorCore.ParallelThreshold = _threshold;
-        TensorCore.MaxDegreeOfParallelism = _degree;
-        TensorCore.NonTemporalThreshold = _nonTemporal;
+        TensorCoreSettings.ParallelThreshold = _threshold;
+        TensorCoreSettings.MaxDegreeOfParallelism = _degree;
+        TensorCoreSettings.NonTemporalThreshold = _nonTemporal;
     }
 }
 

@@ -14,7 +14,7 @@ namespace GenerativePaths.Tensors;
 /// thread and on up to <c>MaxDegreeOfParallelism - 1</c> thread-pool workers, and returns when all chunks are done.</para>
 /// <para>The settings are process-wide and may be changed at any time; a call reads them once when it starts.</para>
 /// </remarks>
-public static class TensorCore
+public static class TensorCoreSettings
 {
     private static int s_parallelThreshold = 1 << 20;
     private static int s_maxDegree = Environment.ProcessorCount;

@@ -6,7 +6,7 @@ namespace GenerativePaths.Schedules;
 /// Computed in float64.
 /// </summary>
 /// <remarks>Thread safety: stateless; every member may be called from several threads at once.</remarks>
-public static class SigmaPlans
+public static class SigmaArrays
 {
     /// <summary>Karras et al. (2022), "Elucidating the Design Space of Diffusion-Based Generative Models", eq. 5.</summary>
     /// <remarks><c>sigma_i = (sigmaMax^(1/rho) + i/(n-1) (sigmaMin^(1/rho) - sigmaMax^(1/rho)))^rho</c>, <c>i = 0..n-1</c>, then 0.</remarks>
