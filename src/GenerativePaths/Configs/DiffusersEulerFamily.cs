@@ -150,8 +150,8 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
             SamplerKind.Heun => new HeunSampler(),
             SamplerKind.Lms => new LmsSampler(arguments.Order ?? 4),
             // KDPM2AncestralDiscreteScheduler is k-diffusion's DPM-2 ancestral with eta = 1 (noise on every step but the last).
-            SamplerKind.KDpm2Ancestral => new Dpm2AncestralSampler(eta: 1.0),
-            _ => new Dpm2Sampler(),
+            SamplerKind.KDpm2Ancestral => new DpmSolver2AncestralSampler(eta: 1.0),
+            _ => new DpmSolver2Sampler(),
         };
     }
 }

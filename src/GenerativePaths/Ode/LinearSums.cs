@@ -7,9 +7,9 @@ namespace GenerativePaths.Ode;
 /// A sparse list of (weight, stage) pairs: the nonzero entries of a row of <c>A</c>, of <c>b</c>, of the error
 /// weights or of the dense-output weights. Built once per tableau; allocation-free to use.
 /// </summary>
-internal sealed class Terms
+internal sealed class StageWeights
 {
-    public Terms(ReadOnlySpan<double> weights)
+    public StageWeights(ReadOnlySpan<double> weights)
     {
         int n = 0;
         foreach (var w in weights) if (w != 0) n++;

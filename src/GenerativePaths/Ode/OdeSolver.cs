@@ -48,9 +48,9 @@ public static class OdeSolver
         using var stage = BatchTensor<T>.Allocate(B, shape);
         var k = new BatchTensor<T>[s];
         for (int i = 0; i < s; i++) k[i] = BatchTensor<T>.Allocate(B, shape);
-        var rows = new Terms[s];
-        for (int i = 0; i < s; i++) rows[i] = new Terms(method.ARow(i));
-        var bt = new Terms(method.B);
+        var rows = new StageWeights[s];
+        for (int i = 0; i < s; i++) rows[i] = new StageWeights(method.ARow(i));
+        var bt = new StageWeights(method.B);
         var t = new double[B];
         var saveTimes = saveSteps ? new double[steps] : null;
         var saved = new BatchTensor<T>[saveSteps ? steps : 0];

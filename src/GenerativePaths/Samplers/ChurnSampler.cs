@@ -5,7 +5,7 @@ namespace GenerativePaths.Samplers;
 /// <summary>
 /// A sampler with the optional stochastic "churn" of Karras, Aittala, Aila and Laine (2022, "Elucidating the Design Space of
 /// Diffusion-Based Generative Models", Algorithm 2): the common base of <see cref="EulerSampler"/>, <see cref="HeunSampler"/>
-/// and <see cref="Dpm2Sampler"/>.
+/// and <see cref="DpmSolver2Sampler"/>.
 /// </summary>
 /// <remarks>
 /// Before a step from noise level <c>s = sigma / alpha</c>, <c>gamma = min(S_churn / N, sqrt 2 - 1)</c> when

@@ -12,7 +12,7 @@ namespace GenerativePaths.Samplers;
 /// <c>s_mid = sqrt(s s_down)</c> (<c>lambda + h/2</c>), <c>x_ve,mid = (s_mid/s) x_ve + (1 - e^{-h/2}) x0hat</c>
 /// (<c>e^{-h/2} = s_mid / s</c>), then <c>x_ve' = (s_down/s) x_ve + (1 - e^{-h}) x0hat(x_mid) + s_noise s_up z</c>; in path coordinates
 /// <c>x' = alpha' x_ve'</c>, the model called at the path point of <c>s_mid</c> with <c>x_mid = alpha_mid x_ve,mid</c>.</para>
-/// <para>When <c>s_down = 0</c> or from <c>alpha = 0</c>: the Euler step to <c>s_down</c> (see <see cref="Dpm2AncestralSampler"/>); a step to
+/// <para>When <c>s_down = 0</c> or from <c>alpha = 0</c>: the Euler step to <c>s_down</c> (see <see cref="DpmSolver2AncestralSampler"/>); a step to
 /// <c>sigma' = 0</c> returns <c>alpha' x0hat</c>. Noise: interval <c>(s, s')</c>, stream = step index, drawn only when <c>s_up s_noise &gt; 0</c>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>

@@ -18,7 +18,7 @@ namespace GenerativePaths.Samplers;
 /// <para>Noise: <c>z_1</c> for the interval <c>(s, s_r)</c> (stream <c>NoiseStreams.Start + 2^32 + i</c> for a source that is asked by
 /// stream only), <c>z_2</c> for <c>(s, s')</c> (stream <c>i</c>), in that order, each only when its scale is positive. With a
 /// <see cref="BrownianNoise"/> this is k-diffusion's default. A step to <c>sigma' = 0</c> returns <c>alpha' x0hat</c>; from
-/// <c>alpha = 0</c> the step is the ancestral Euler step of <see cref="Dpm2AncestralSampler"/>.</para>
+/// <c>alpha = 0</c> the step is the ancestral Euler step of <see cref="DpmSolver2AncestralSampler"/>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DpmSolverPlusPlusSdeSampler : Sampler

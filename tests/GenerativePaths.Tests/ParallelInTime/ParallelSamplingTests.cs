@@ -18,7 +18,7 @@ public class ParallelSamplingTests
     public static Sampler[] Samplers() =>
     [
         .. AllSamplers(),
-        new LmsSampler(), new LmsSampler(order: 3), new UniPcSampler(), new UniPcSampler(solverOrder: 3), new Dpm2Sampler(), new Dpm2Sampler(sChurn: 1.0),
+        new LmsSampler(), new LmsSampler(order: 3), new UniPcSampler(), new UniPcSampler(solverOrder: 3), new DpmSolver2Sampler(), new DpmSolver2Sampler(sChurn: 1.0),
     ];
 
     public static TheoryData<int> SamplerIndices()

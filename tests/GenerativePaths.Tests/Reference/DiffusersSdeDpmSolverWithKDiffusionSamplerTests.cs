@@ -13,7 +13,7 @@ namespace GenerativePaths.Tests.Reference;
 /// <see cref="DpmSolverPlusPlus2MSdeSampler"/> with <c>eta = 1</c>: the shared case, run here directly from its listed sigmas and
 /// timesteps (the importer's wiring is another part of the work). diffusers draws a noise tensor on every step, the last too (where it
 /// is multiplied by sigma' = 0); the tape is keyed by the steps' intervals, so the sampler's unneeded last draw is passed over.
-/// Likewise <c>KDPM2AncestralDiscreteScheduler</c> is <see cref="Dpm2AncestralSampler"/> with <c>eta = 1</c>.
+/// Likewise <c>KDPM2AncestralDiscreteScheduler</c> is <see cref="DpmSolver2AncestralSampler"/> with <c>eta = 1</c>.
 /// </summary>
 public class DiffusersSdeDpmSolverWithKDiffusionSamplerTests
 {
@@ -86,7 +86,7 @@ public class DiffusersSdeDpmSolverWithKDiffusionSamplerTests
         using var x = BatchTensor<double>.FromRows(M(root.GetProperty("x_init")).Select(r => r.Select(v => v * init * a0).ToArray()).ToArray());
         var tape = root.GetProperty("noise").EnumerateArray().Select(M).ToList();
         var noise = new ReplayNoise(tape);
-        SamplingLoop.Run(model, x, schedule, new Dpm2AncestralSampler(eta: 1.0), noise);
+        SamplingLoop.Run(model, x, schedule, new DpmSolver2AncestralSampler(eta: 1.0), noise);
         Assert.Equal(tape.Count, noise.Consumed);
         var peerCalls = D(root.GetProperty("model_call_timesteps"));
         Assert.Equal(peerCalls.Length, recorder.Count);

@@ -78,7 +78,7 @@ public class DiffusersNewSamplerMappingTests
         var model = new Recorder(new GenerativePaths.Models.GaussianMixtureModel<double>(mixture, config.Prediction, GenerativePaths.Models.ModelTimeMaps.DiscreteVariancePreserving(config.AlphasCumprod)));
         using var x = GenerativePaths.Tensors.BatchTensor<double>.Allocate(1, 2);
         new GenerativePaths.Noise.PhiloxNoise(1).Fill(x, 0);
-        GenerativePaths.Samplers.SamplingLoop.Run(model, x, schedule, new GenerativePaths.Samplers.Dpm2Sampler());
+        GenerativePaths.Samplers.SamplingLoop.Run(model, x, schedule, new GenerativePaths.Samplers.DpmSolver2Sampler());
         var expected = config.Timesteps(schedule);
         Assert.Equal(expected.Count, model.Times.Count);
         for (int i = 0; i < expected.Count; i++)

@@ -15,7 +15,7 @@ public class MultistepAndMidpointSamplerTests
 {
     public static Sampler[] NewSamplers() =>
     [
-        new LmsSampler(), new LmsSampler(2), new LmsSampler(denoisedFinalStep: true), new Dpm2Sampler(), new Dpm2Sampler(sChurn: 2.0),
+        new LmsSampler(), new LmsSampler(2), new LmsSampler(denoisedFinalStep: true), new DpmSolver2Sampler(), new DpmSolver2Sampler(sChurn: 2.0),
         new UniPcSampler(), new UniPcSampler(variant: UniPcVariant.Bh1), new UniPcSampler(3, lowerOrderFinal: false),
         new UniPcSampler(2, disableCorrector: [1, 2]),
     ];
@@ -138,7 +138,7 @@ public class MultistepAndMidpointSamplerTests
         {
             "lms4" => new LmsSampler(4),
             "lms2" => new LmsSampler(2),
-            "dpm2" => new Dpm2Sampler(),
+            "dpm2" => new DpmSolver2Sampler(),
             "unipc-bh2" => new UniPcSampler(2, UniPcVariant.Bh2, lowerOrderFinal: false),
             "unipc3-bh2" => new UniPcSampler(3, UniPcVariant.Bh2, lowerOrderFinal: false),
             _ => new UniPcSampler(2, UniPcVariant.Bh1, lowerOrderFinal: false),
@@ -244,7 +244,7 @@ public class MultistepAndMidpointSamplerTests
     public void ZeroLengthStepsAreTheIdentityAndRepeatedPointsStayFinite(int k)
     {
         var sampler = NewSamplers()[k];
-        if (sampler is Dpm2Sampler { SChurn: > 0 }) return; // churn raises the noise by design: not an identity
+        if (sampler is DpmSolver2Sampler { SChurn: > 0 }) return; // churn raises the noise by design: not an identity
         var path = new TestCosinePath();
         var model = new GaussianMixtureModel<double>(Mix, Prediction.Velocity, ModelTimeMaps.Path(path));
         // A zero-length first step leaves x unchanged.
@@ -324,7 +324,7 @@ public class MultistepAndMidpointSamplerTests
         // Flow velocity on a shifted rectified-flow path, epsilon and x0 on a discrete VP path, v on a cosine path: 12 steps of
         // the sampler land closer to a 600-step Heun run than 12 Euler steps do.
         var sampler = NewSamplers()[k];
-        if (sampler is Dpm2Sampler { SChurn: > 0 }) return; // stochastic: a different target
+        if (sampler is DpmSolver2Sampler { SChurn: > 0 }) return; // stochastic: a different target
         var vp = DiscreteVpPath.FromBetas(BetaSchedules.ScaledLinear(1000, 0.00085, 0.012));
         var cases = new (StepSchedule Coarse, StepSchedule Fine, IGenerativeModel<double> Model)[]
         {

@@ -20,7 +20,7 @@ public class SamplerCatalogTests
     [InlineData("LCM", typeof(LcmSampler), SchedulePreference.Default)]
     [InlineData("PNDMScheduler", typeof(PlmsSampler), SchedulePreference.Default)]
     [InlineData("EulerAncestralDiscreteScheduler", typeof(EulerAncestralSampler), SchedulePreference.Default)]
-    [InlineData("DPM2 a Karras", typeof(Dpm2AncestralSampler), SchedulePreference.Karras)]
+    [InlineData("DPM2 a Karras", typeof(DpmSolver2AncestralSampler), SchedulePreference.Karras)]
     [InlineData("  dpm-fast ", typeof(DpmSolverFastSampler), SchedulePreference.Default)]
     public void NamesPeopleTypeFindTheirSampler(string name, Type type, SchedulePreference plan)
     {

@@ -27,7 +27,7 @@ public class SamplerReliabilityTests
     /// <summary>Every sampler of the library, with stochastic and multistep variants.</summary>
     public static Sampler[] EverySampler() =>
     [
-        .. AllSamplers(), new Dpm2Sampler(), new Dpm2Sampler(sChurn: 1.0), new HeunSampler(sChurn: 1.0), new LmsSampler(), new LmsSampler(2, denoisedFinalStep: true),
+        .. AllSamplers(), new DpmSolver2Sampler(), new DpmSolver2Sampler(sChurn: 1.0), new HeunSampler(sChurn: 1.0), new LmsSampler(), new LmsSampler(2, denoisedFinalStep: true),
         new UniPcSampler(), new UniPcSampler(3, UniPcVariant.Bh1), new DdimSampler(eta: 0.5, alwaysDrawNoise: true), new EulerAncestralSampler(alwaysDrawNoise: true),
         new FlowMatchEulerSampler(stochastic: true, alwaysDrawNoise: true),
         new DpmSolverAdaptiveSampler(), new DpmSolverAdaptiveSampler(order: 2, eta: 1.0, control: AdaptiveStepControl.PerSample), new DpmSolverPlusPlus3MSdeSampler(eta: 0),

@@ -56,7 +56,7 @@ internal static class SamplerTestSupport
         new FlowMatchEulerSampler(stochastic: true), new DpmSolverPlusPlus2MSampler(), new DpmSolverPlusPlus2MSampler(DpmSolverSecondOrder.Heun),
         new EulerSampler(sChurn: 2.0),
         // The k-diffusion samplers (adaptive with per-sample control: the shared controller couples the batch, see EverySampler).
-        new Dpm2AncestralSampler(), new DpmSolverPlusPlus2SAncestralSampler(), new DpmSolverPlusPlusSdeSampler(), new DpmSolverPlusPlus2MSdeSampler(),
+        new DpmSolver2AncestralSampler(), new DpmSolverPlusPlus2SAncestralSampler(), new DpmSolverPlusPlusSdeSampler(), new DpmSolverPlusPlus2MSdeSampler(),
         new DpmSolverPlusPlus2MSdeSampler(0.5, secondOrder: DpmSolverSecondOrder.Heun), new DpmSolverPlusPlus3MSdeSampler(), new DpmSolverFastSampler(),
         new DpmSolverFastSampler(eta: 1.0), new DpmSolverAdaptiveSampler(control: AdaptiveStepControl.PerSample),
     ];

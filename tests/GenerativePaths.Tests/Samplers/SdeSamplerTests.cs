@@ -79,7 +79,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         Sampler sampler = k switch
         {
             0 => new DpmSolverPlusPlus2MSdeSampler(), 1 => new DpmSolverPlusPlus3MSdeSampler(), 2 => new DpmSolverPlusPlusSdeSampler(),
-            3 => new DpmSolverPlusPlus2SAncestralSampler(), 4 => new Dpm2AncestralSampler(), _ => new DpmSolverAdaptiveSampler(eta: 1.0, control: AdaptiveStepControl.PerSample),
+            3 => new DpmSolverPlusPlus2SAncestralSampler(), 4 => new DpmSolver2AncestralSampler(), _ => new DpmSolverAdaptiveSampler(eta: 1.0, control: AdaptiveStepControl.PerSample),
         };
         var path = new TestCosinePath();
         var schedule = Schedule(path, [.. Linspace(0.95, 0.0, 10).SkipLast(1), 0.0]);
@@ -115,7 +115,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         {
             0 => new DpmSolverPlusPlus2MSdeSampler(), 1 => new DpmSolverPlusPlus2MSdeSampler(0.5, secondOrder: DpmSolverSecondOrder.Heun),
             2 => new DpmSolverPlusPlus3MSdeSampler(), 3 => new DpmSolverPlusPlusSdeSampler(), 4 => new DpmSolverPlusPlus2SAncestralSampler(),
-            5 => new Dpm2AncestralSampler(), 6 => new DpmSolverFastSampler(), _ => new DpmSolverFastSampler(eta: 0.7),
+            5 => new DpmSolver2AncestralSampler(), 6 => new DpmSolverFastSampler(), _ => new DpmSolverFastSampler(eta: 0.7),
         };
         var vpPath = new TestCosinePath();
         double[] times = [0.93, 0.8, 0.66, 0.5, 0.37, 0.25, 0.15, 0.08, 0.0];
@@ -156,7 +156,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         using var c = Normals(3, 4, 2);
         using var d = c.Clone();
         SamplingLoop.Run(model, c, schedule, new DpmSolverPlusPlus2SAncestralSampler(eta: 0));
-        SamplingLoop.Run(model, d, schedule, new Dpm2AncestralSampler(eta: 0));
+        SamplingLoop.Run(model, d, schedule, new DpmSolver2AncestralSampler(eta: 0));
         Assert.True(TensorReductions.IsFinite<double>(c.Span) && TensorReductions.IsFinite<double>(d.Span));
     }
 
@@ -208,7 +208,7 @@ public class SdeSamplerTests(ITestOutputHelper output)
         Sampler sampler = k switch
         {
             0 => new DpmSolverPlusPlus2MSdeSampler(), 1 => new DpmSolverPlusPlus3MSdeSampler(), 2 => new DpmSolverPlusPlusSdeSampler(),
-            3 => new DpmSolverPlusPlus2SAncestralSampler(), 4 => new Dpm2AncestralSampler(), _ => new DpmSolverFastSampler(eta: 1.0),
+            3 => new DpmSolverPlusPlus2SAncestralSampler(), 4 => new DpmSolver2AncestralSampler(), _ => new DpmSolverFastSampler(eta: 1.0),
         };
         var path = new TestCosinePath();
         var schedule = Schedule(path, [.. Linspace(0.99, 0, 21).SkipLast(1), 0.0]);

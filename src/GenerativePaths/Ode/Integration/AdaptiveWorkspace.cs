@@ -18,8 +18,8 @@ internal sealed class AdaptiveWorkspace<T>
     public BatchTensor<T> Y, YNew;
     public readonly BatchTensor<T> YStage, Err;
     public readonly BatchTensor<T>[] K;
-    public readonly Terms[] StageTerms;
-    public readonly Terms BTerms, ETerms;
+    public readonly StageWeights[] StageTerms;
+    public readonly StageWeights BTerms, ETerms;
     public readonly double[] Time, H, Hs, HTaken, TStage, Norm, G, Weights, TEnd, Theta, EventNaN;
     public readonly bool[] Active, LastRejected, Accepted, NonFinite, Lands, Crossed;
     public readonly long[] Evals, Acc, Rej;
@@ -44,10 +44,10 @@ internal sealed class AdaptiveWorkspace<T>
         K = new BatchTensor<T>[s + 1];
         for (int i = 0; i < s; i++) K[i] = BatchTensor<T>.Allocate(batchSize, sampleShape);
         K[s] = method.IsFsal ? K[s - 1] : BatchTensor<T>.Allocate(batchSize, sampleShape);
-        StageTerms = new Terms[s];
-        for (int i = 0; i < s; i++) StageTerms[i] = new Terms(method.ARow(i));
-        BTerms = new Terms(method.B);
-        ETerms = new Terms(method.ErrorWeights);
+        StageTerms = new StageWeights[s];
+        for (int i = 0; i < s; i++) StageTerms[i] = new StageWeights(method.ARow(i));
+        BTerms = new StageWeights(method.B);
+        ETerms = new StageWeights(method.ErrorWeights);
         Time = new double[batchSize]; H = new double[batchSize]; Hs = new double[batchSize]; HTaken = new double[batchSize];
         TStage = new double[batchSize]; Norm = new double[batchSize]; G = new double[batchSize];
         TEnd = new double[batchSize]; Theta = new double[batchSize]; EventNaN = new double[batchSize];

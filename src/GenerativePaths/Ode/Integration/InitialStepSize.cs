@@ -14,7 +14,7 @@ namespace GenerativePaths.Ode;
 internal static class InitialStepSize<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static readonly Terms One = new([1.0]);
+    private static readonly StageWeights One = new([1.0]);
 
     /// <summary>Writes the first step magnitude of every sample into <c>w.H</c>; returns the evaluations made (one).</summary>
     public static long Choose(AdaptiveWorkspace<T> w, OdeFunction<T> f, OdeOptions o, double dir, double span, bool perSample, double[]? atolRow)

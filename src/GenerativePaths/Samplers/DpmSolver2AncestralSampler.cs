@@ -20,13 +20,13 @@ namespace GenerativePaths.Samplers;
 /// <c>s_up s_noise &gt; 0</c>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
-public sealed class Dpm2AncestralSampler : Sampler
+public sealed class DpmSolver2AncestralSampler : Sampler
 {
     /// <summary>DPM-Solver-2 ancestral.</summary>
     /// <param name="eta">Ancestral noise level (1 = full ancestral sampling, 0 = DPM-2 without noise); finite and non-negative.</param>
     /// <param name="sNoise">Scale of the added noise; finite and non-negative.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is negative or not finite.</exception>
-    public Dpm2AncestralSampler(double eta = 1.0, double sNoise = 1.0)
+    public DpmSolver2AncestralSampler(double eta = 1.0, double sNoise = 1.0)
     {
         if (!(eta >= 0) || double.IsInfinity(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be finite and non-negative.");
         if (!(sNoise >= 0) || double.IsInfinity(sNoise)) throw new ArgumentOutOfRangeException(nameof(sNoise), sNoise, "s_noise must be finite and non-negative.");

@@ -19,10 +19,10 @@ namespace GenerativePaths.Samplers;
 /// first order (Euler), returning <c>alpha' x0hat</c> at the end.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
-public sealed class Dpm2Sampler : ChurnSampler
+public sealed class DpmSolver2Sampler : ChurnSampler
 {
     /// <summary>DPM-Solver-2, optionally with churn (same parameters as <see cref="EulerSampler"/>).</summary>
-    public Dpm2Sampler(double sChurn = 0.0, double sTMin = 0.0, double sTMax = double.PositiveInfinity, double sNoise = 1.0)
+    public DpmSolver2Sampler(double sChurn = 0.0, double sTMin = 0.0, double sTMax = double.PositiveInfinity, double sNoise = 1.0)
         : base(sChurn, sTMin, sTMax, sNoise)
     {
     }
