@@ -119,9 +119,12 @@ public static class DiffusersBetaSchedules
     }
 }
 
-/// <summary>A diffusers configuration that names an unknown scheduler class or a value the library does not support (or an invalid value).</summary>
-/// <remarks>Thread safety: immutable; may be shared by several threads.</remarks>
-public sealed class DiffusersConfigException : NotSupportedException
+/// <summary>A diffusers configuration with an invalid value, or one that names a scheduler class or value the library does not support
+/// (<see cref="IsUnsupported"/> tells which), for the field <see cref="Field"/>.</summary>
+/// <remarks>It derives from <see cref="Exception"/>, not <see cref="NotSupportedException"/>: most configuration errors are invalid values,
+/// and callers that treat "not supported" differently test <see cref="IsUnsupported"/>.
+/// Thread safety: immutable; may be shared by several threads.</remarks>
+public sealed class DiffusersConfigException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public DiffusersConfigException(string field, string? value, string message, bool unsupported = true) : base(message)
