@@ -15,7 +15,7 @@ namespace GenerativePaths.Configs;
 /// accumulated in float64 and stored in float32 (what <c>torch.cumprod</c> does on the CPU).
 /// <para>Thread safety: stateless; every member may be called from several threads at once.</para>
 /// </remarks>
-public static class DiffusersBetaSchedules
+internal static class DiffusersBetaSchedules
 {
     /// <summary>The float32 betas for a diffusers <c>beta_schedule</c> name (<c>linear</c>, <c>scaled_linear</c>, <c>squaredcos_cap_v2</c>), or <paramref name="trainedBetas"/> when given.</summary>
     /// <exception cref="DiffusersConfigException">An unknown schedule name.</exception>
