@@ -58,7 +58,9 @@ internal sealed record ParallelSettings(ParallelAcceleration Acceleration, int W
 /// </summary>
 /// <remarks>
 /// Noise streams, all from <c>new PhiloxNoise(seed)</c> keyed by (stream, sample index): the start noise <c>z</c> is stream
-/// <see cref="StartNoiseStream"/>; a stochastic sampler draws stream <c>k</c> at step <c>k</c> (0, 1, ...). The start state is
+/// <see cref="StartNoiseStream"/>; a stochastic sampler draws stream <c>k</c> at step <c>k</c> (0, 1, ...). SDE samplers, which ask
+/// for the noise of an interval (DPM++ SDE, 2M SDE, 3M SDE, ...), get the increments of one Brownian path per sample and seed
+/// (<see cref="BrownianNoise.ForSchedule"/>), so more steps refine the same path. The start state is
 /// <c>x = sigma_0 z</c> at the schedule's first point (the state convention is <c>x = alpha x0 + sigma eps</c>).
 /// </remarks>
 internal static class Generation
@@ -101,6 +103,7 @@ internal static class Generation
         int done = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var noise = new PhiloxNoise(seed);
+        NoiseSource samplerNoise = SamplerNoise(seed, schedule, noise);
         // Batches run one after another: a model instance serves one call at a time.
         for (long g = first; g < end; g = Math.Min(end, (g / BatchSize + 1) * BatchSize))
         {
@@ -121,7 +124,7 @@ internal static class Generation
             var stepProgress = progress is null ? null : new StepProgress(k => progress(before + k, batches * schedule.StepCount));
             if (parallel is null)
             {
-                var result = SamplingLoop.Run(m, x, schedule, sampler, noise, new SamplingOptions<float> { Condition = condition, SampleIds = ids, Progress = stepProgress });
+                var result = SamplingLoop.Run(m, x, schedule, sampler, samplerNoise, new SamplingOptions<float> { Condition = condition, SampleIds = ids, Progress = stepProgress });
                 perBatch = Math.Max(perBatch, result.Statistics.ModelEvaluations);
                 total += result.Statistics.ModelEvaluations;
                 rounds = Math.Max(rounds, result.Statistics.ModelEvaluations);
@@ -129,7 +132,7 @@ internal static class Generation
             }
             else
             {
-                var result = ParallelSampling.Run(m, x, schedule, sampler, noise, new ParallelSamplingOptions<float>
+                var result = ParallelSampling.Run(m, x, schedule, sampler, samplerNoise, new ParallelSamplingOptions<float>
                 {
                     Window = parallel.Window, Tolerance = parallel.Tolerance, Acceleration = parallel.Acceleration, MaxRounds = parallel.MaxRounds, AndersonMemory = parallel.AndersonMemory,
                     Condition = condition, SampleIds = ids, Progress = stepProgress,
@@ -148,6 +151,15 @@ internal static class Generation
         foreach (float v in samples)
             if (!float.IsFinite(v)) throw new CommandLineException("the sampler produced a non-finite value; try more steps or another sampler.");
         return new GenerationResult(samples, count, length, schedule.StepCount, perBatch, total, clock.Elapsed.TotalSeconds, rounds, modelRows, converged, roundOfStep);
+    }
+
+    /// <summary>The sampler's noise: a Brownian path per sample over the schedule's noise range, whose plain streams are
+    /// <paramref name="plain"/>'s (so ancestral samplers draw what they always drew); <paramref name="plain"/> itself when the schedule
+    /// has no range of noise levels (a single step to 0).</summary>
+    private static NoiseSource SamplerNoise(ulong seed, StepSchedule schedule, PhiloxNoise plain)
+    {
+        try { return BrownianNoise.ForSchedule(seed, schedule); }
+        catch (ArgumentException) { return plain; } // no range of noise levels: nothing to draw by interval
     }
 
     /// <summary>Labels for <paramref name="count"/> samples cycling through <c>0 .. classes - 1</c>.</summary>
