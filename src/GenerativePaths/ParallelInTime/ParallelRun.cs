@@ -186,8 +186,19 @@ internal sealed class ParallelRun<T> where T : unmanaged, IFloatingPointIeee754<
             rec.AllEvaluated = true;
             _current = rec;
             _working.BeginStep(i);
-            _sampler.Step(_working, i);
-            _working.CheckStateAfterStep();
+            try
+            {
+                _sampler.Step(_working, i);
+                _working.CheckStateAfterStep();
+            }
+            catch (Exception e) when (!final && e is NonFiniteStateException or NonFiniteModelOutputException && !(i == _accepted && rec.AllExact))
+            {
+                // A step fed with outputs of an earlier iterate went non-finite (a model finite only near the true trajectory, a
+                // stale guess far from it). That is not the sequential run failing: stop this sweep here; the next round evaluates what
+                // it asked, and the frontier step, which is exact, always advances. The same error at the exact frontier is real.
+                rec.HasAfter = false;
+                break;
+            }
             for (int k = rec.CallIndex; k < rec.CallCount; k++) rec.Calls[k].Clear();
             rec.CallCount = rec.CallIndex;
             double err = rec.HasAfter ? ErrorRatio(_working.X, rec.After, i) : double.PositiveInfinity;

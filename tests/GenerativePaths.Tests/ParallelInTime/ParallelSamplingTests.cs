@@ -217,6 +217,49 @@ public class ParallelSamplingTests
         Assert.True(anderson <= picard, $"Anderson {anderson} rounds, Picard {picard}");
     }
 
+    /// <summary>A model that is finite only at the inputs (row bits and time) the sequential run asked it for: everywhere else NaN.</summary>
+    private sealed class FiniteOnlyOnTheSequentialPath(IGenerativeModel<double> inner) : IGenerativeModel<double>
+    {
+        private readonly HashSet<string> _seen = [];
+        public bool Recording { get; set; } = true;
+        public Prediction Prediction => inner.Prediction;
+
+        private static string Key(ReadOnlySpan<double> row, double t)
+            => t.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + ":" + Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row));
+
+        public void Evaluate(BatchTensor<double> x, ReadOnlySpan<double> modelTime, in ModelCondition condition, BatchTensor<double> output)
+        {
+            inner.Evaluate(x, modelTime, condition, output);
+            for (int b = 0; b < x.BatchSize; b++)
+            {
+                string key = Key(x.Row(b), modelTime[b]);
+                if (Recording) _seen.Add(key);
+                else if (!_seen.Contains(key)) output.Row(b).Fill(double.NaN);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(ParallelAcceleration.Picard)]
+    [InlineData(ParallelAcceleration.Anderson)]
+    public void AModelThatIsNonFiniteAwayFromTheTrajectoryDoesNotStopAnExactRun(ParallelAcceleration acceleration)
+    {
+        var path = new TestCosinePath();
+        var schedule = Schedule(path, Down(0.98, 21));
+        var model = new FiniteOnlyOnTheSequentialPath(new GaussianMixtureModel<double>(Mix, Prediction.Epsilon, ModelTimeMaps.Path(path)));
+        using var x0 = Normals(3, 4, 5);
+        foreach (var sampler in new Sampler[] { new DdimSampler(), new HeunSampler(), new DpmSolverPlusPlus2MSampler(), new EulerAncestralSampler() })
+        {
+            model.Recording = true;
+            var (expected, seq) = Sequential(model, x0, schedule, sampler);
+            model.Recording = false;
+            var x = x0.Clone();
+            var r = ParallelSampling.Run(model, x, schedule, sampler, new PhiloxNoise(5), new ParallelSamplingOptions<double> { Window = 8, Acceleration = acceleration });
+            Assert.Equal(expected.ToRows(), x.ToRows());
+            Assert.True(r.Statistics.Rounds <= seq.ModelEvaluations);
+        }
+    }
+
     [Fact]
     public void MaxRoundsStopsTheRunAndSaysSo()
     {
