@@ -30,12 +30,9 @@ public sealed class DiffusersSamplingPlan
         Config = config;
         Schedule = schedule;
         Sampler = sampler;
-        if (config.EdmPreconditioned) ModelTimeMap = t => NoiseLevel.VarianceExploding(EdmPreconditioning.SigmaFromNoiseInput(t));
-        else if (config.Prediction == Prediction.FlowVelocity) ModelTimeMap = ModelTimeMaps.RectifiedFlow(config.NumTrainTimesteps);
-        else ModelTimeMap = ModelTimeMaps.DiscreteVariancePreserving(config.AlphasCumprod);
+        ModelTimeMap = config.ModelTimeMap;
         VelocityPath = config.Prediction == Prediction.FlowVelocity ? new RectifiedFlowPath() : null;
-        double scale = config.InitNoiseSigma(schedule);
-        InitialScale = config.Coordinates == SampleCoordinates.VarianceExploding ? scale * schedule[0].Alpha : scale;
+        InitialScale = config.InitNoiseSigma(schedule);
     }
 
     /// <summary>The configuration the plan was made from.</summary>
@@ -47,7 +44,8 @@ public sealed class DiffusersSamplingPlan
     /// <summary>The step rule.</summary>
     public Sampler Sampler { get; }
 
-    /// <summary>The model's point on its path at each model time (for analytic models and model wrappers).</summary>
+    /// <summary>The model's point on its path at each model time (for analytic models and model wrappers); the same as
+    /// <see cref="DiffusersSchedulerConfig.ModelTimeMap"/>.</summary>
     public Func<double, NoiseLevel> ModelTimeMap { get; }
 
     /// <summary>What the network predicts after <see cref="PrepareModel{T}"/> (EDM: <see cref="Prediction.Sample"/>).</summary>
@@ -56,7 +54,8 @@ public sealed class DiffusersSamplingPlan
     /// <summary>The path a flow-velocity model differentiates (the unshifted rectified flow), or null.</summary>
     public NoisePath? VelocityPath { get; }
 
-    /// <summary>The factor of the standard-normal start: <c>x = InitialScale z</c>.</summary>
+    /// <summary>The factor of the standard-normal start: <c>x = InitialScale z</c> (diffusers' start in the library's coordinates;
+    /// equal to <see cref="DiffusersSchedulerConfig.InitNoiseSigma"/> of <see cref="Schedule"/>).</summary>
     public double InitialScale { get; }
 
     /// <summary>The factor from the library's state at point <paramref name="pointIndex"/> to the peer's sample (<c>1 / alpha</c> for the Euler family, else 1).</summary>
