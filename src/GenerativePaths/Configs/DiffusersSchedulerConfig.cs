@@ -718,8 +718,8 @@ public sealed class DiffusersSchedulerConfig
     /// coordinates. The Euler family (<see cref="SampleCoordinates.VarianceExploding"/>: Euler, Euler ancestral, Heun, LMS, KDPM2)
     /// works in <c>x / alpha</c>, where that attribute is the largest sigma of the plan (about 14.6 for Stable Diffusion's table);
     /// the library's state is <c>x = alpha x0 + sigma eps</c>, so this method returns <c>PeerInitNoiseSigma * alpha_0</c>
-    /// (<c>sigma_0</c> with <c>linspace</c>/<c>trailing</c> spacing, 1 with <c>leading</c>). For every other class the two
-    /// coordinates agree and both are 1.</para>
+    /// (<c>sigma_0</c> with <c>linspace</c>/<c>trailing</c> spacing, 1 with <c>leading</c>). For every other class diffusers'
+    /// coordinates are the library's and the two values agree: 1, or <c>sqrt(sigma_max^2 + 1)</c> for the EDM classes.</para>
     /// <para>Multiplying the library's state by <see cref="PeerInitNoiseSigma"/> instead gives samples of the wrong scale (a standard
     /// deviation of 6.9 instead of 2.05 on a test mixture) with no error. <see cref="StepSchedule.Start{T}(Tensors.BatchTensor{T})"/>
     /// (<c>x = sigma_0 z</c>) is the library's own start; it differs from this one only where diffusers starts from <c>z</c> itself
@@ -735,7 +735,7 @@ public sealed class DiffusersSchedulerConfig
 
     /// <summary>The value of diffusers' attribute <c>init_noise_sigma</c> for the plan, in diffusers' own coordinates (to compare
     /// with the peer): 1 for DDIM/DDPM/DPM-Solver/UniPC/flow matching; for the Euler family the largest sigma/alpha of the plan, or
-    /// <c>sqrt(max^2 + 1)</c> with <c>leading</c> spacing (as diffusers computes it).</summary>
+    /// <c>sqrt(max^2 + 1)</c> with <c>leading</c> spacing; <c>sqrt(sigma_max^2 + 1)</c> for the EDM classes (as diffusers computes it).</summary>
     /// <remarks>Not a factor for the library's state: for the Euler family it is <c>1 / alpha_0</c> times too large there. Start
     /// with <see cref="InitNoiseSigma"/> (or <see cref="StepSchedule.Start{T}(Tensors.BatchTensor{T})"/>) instead.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null.</exception>
