@@ -17,7 +17,8 @@ namespace GenerativePaths.Configs;
 /// <para>The start: diffusers multiplies standard-normal noise <c>z</c> by <c>init_noise_sigma</c> in its own coordinates; in the
 /// library's coordinates <c>x = alpha x0 + sigma eps</c> that is <c>x = InitialScale z</c>, with
 /// <c>InitialScale = init_noise_sigma * alpha_0</c> for the Euler family (whose sample is <c>x / alpha</c>) and <c>init_noise_sigma</c>
-/// otherwise. The peer's sample after point <c>i</c> is <c>PeerSampleScale(i) * x</c>.</para>
+/// otherwise (diffusers' attribute is <see cref="DiffusersSchedulerConfig.PeerInitNoiseSigma"/>; <see cref="InitialScale"/> equals
+/// <see cref="DiffusersSchedulerConfig.InitNoiseSigma"/>). The peer's sample after point <c>i</c> is <c>PeerSampleScale(i) * x</c>.</para>
 /// <para>The network: <see cref="PrepareModel{T}"/> puts the class's model-side parts around it: EDM's preconditioning for an
 /// <c>edm_F</c> network (<see cref="EdmPreconditionedModel{T}"/>), and <c>thresholding</c> / <c>clip_sample</c> of the predicted x0
 /// (<see cref="ThresholdingModel{T}"/>).</para>
