@@ -17,7 +17,8 @@ namespace GenerativePaths.Configs;
 /// <para>The start: diffusers multiplies standard-normal noise <c>z</c> by <c>init_noise_sigma</c> in its own coordinates; in the
 /// library's coordinates <c>x = alpha x0 + sigma eps</c> that is <c>x = InitialScale z</c>, with
 /// <c>InitialScale = init_noise_sigma * alpha_0</c> for the Euler family (whose sample is <c>x / alpha</c>) and <c>init_noise_sigma</c>
-/// otherwise. The peer's sample after point <c>i</c> is <c>PeerSampleScale(i) * x</c>.</para>
+/// otherwise (diffusers' attribute is <see cref="DiffusersSchedulerConfig.PeerInitNoiseSigma"/>; <see cref="InitialScale"/> equals
+/// <see cref="DiffusersSchedulerConfig.InitNoiseSigma"/>). The peer's sample after point <c>i</c> is <c>PeerSampleScale(i) * x</c>.</para>
 /// <para>The network: <see cref="PrepareModel{T}"/> puts the class's model-side parts around it: EDM's preconditioning for an
 /// <c>edm_F</c> network (<see cref="EdmPreconditionedModel{T}"/>), and <c>thresholding</c> / <c>clip_sample</c> of the predicted x0
 /// (<see cref="ThresholdingModel{T}"/>).</para>
@@ -30,12 +31,9 @@ public sealed class DiffusersSamplingPlan
         Config = config;
         Schedule = schedule;
         Sampler = sampler;
-        if (config.EdmPreconditioned) ModelTimeMap = t => NoiseLevel.VarianceExploding(EdmPreconditioning.SigmaFromNoiseInput(t));
-        else if (config.Prediction == Prediction.FlowVelocity) ModelTimeMap = ModelTimeMaps.RectifiedFlow(config.NumTrainTimesteps);
-        else ModelTimeMap = ModelTimeMaps.DiscreteVariancePreserving(config.AlphasCumprod);
+        ModelTimeMap = config.ModelTimeMap;
         VelocityPath = config.Prediction == Prediction.FlowVelocity ? new RectifiedFlowPath() : null;
-        double scale = config.InitNoiseSigma(schedule);
-        InitialScale = config.Coordinates == SampleCoordinates.VarianceExploding ? scale * schedule[0].Alpha : scale;
+        InitialScale = config.InitNoiseSigma(schedule);
     }
 
     /// <summary>The configuration the plan was made from.</summary>
@@ -47,7 +45,8 @@ public sealed class DiffusersSamplingPlan
     /// <summary>The step rule.</summary>
     public Sampler Sampler { get; }
 
-    /// <summary>The model's point on its path at each model time (for analytic models and model wrappers).</summary>
+    /// <summary>The model's point on its path at each model time (for analytic models and model wrappers); the same as
+    /// <see cref="DiffusersSchedulerConfig.ModelTimeMap"/>.</summary>
     public Func<double, NoiseLevel> ModelTimeMap { get; }
 
     /// <summary>What the network predicts after <see cref="PrepareModel{T}"/> (EDM: <see cref="Prediction.Data"/>).</summary>
@@ -56,7 +55,8 @@ public sealed class DiffusersSamplingPlan
     /// <summary>The path a flow-velocity model differentiates (the unshifted rectified flow), or null.</summary>
     public NoisePath? VelocityPath { get; }
 
-    /// <summary>The factor of the standard-normal start: <c>x = InitialScale z</c>.</summary>
+    /// <summary>The factor of the standard-normal start: <c>x = InitialScale z</c> (diffusers' start in the library's coordinates;
+    /// equal to <see cref="DiffusersSchedulerConfig.InitNoiseSigma"/> of <see cref="Schedule"/>).</summary>
     public double InitialScale { get; }
 
     /// <summary>The factor from the library's state at point <paramref name="pointIndex"/> to the peer's sample (<c>1 / alpha</c> for the Euler family, else 1).</summary>

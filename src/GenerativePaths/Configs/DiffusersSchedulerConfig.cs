@@ -138,8 +138,55 @@ public sealed class DiffusersSchedulerConfig
     public bool RescaleBetasZeroSnr { get; internal set; }
 
     /// <summary>The float32 <c>alphas_cumprod</c> the scheduler uses (as float64 values; after diffusers' <c>2^-24</c>
-    /// replacement of a zero terminal value where the class makes it). Empty for flow matching.</summary>
-    public IReadOnlyList<double> AlphasCumprod { get; internal set; } = [];
+    /// replacement of a zero terminal value where the class makes it).</summary>
+    /// <remarks>Only the classes of a discrete model have this table (<see cref="HasAlphasCumprod"/>). For the model's time map,
+    /// whatever the class, use <see cref="ModelTimeMap"/> rather than <c>ModelTimeMaps.DiscreteVariancePreserving(AlphasCumprod)</c>.</remarks>
+    /// <exception cref="InvalidOperationException">A flow-matching or EDM class, which has no table; the message names
+    /// <see cref="ModelTimeMap"/> and the map it holds.</exception>
+    public IReadOnlyList<double> AlphasCumprod
+    {
+        get => HasAlphasCumprod ? _alphasCumprod
+            : throw new InvalidOperationException($"{ClassName} has no alphas_cumprod table (it is not a discrete-time model). " +
+                $"Its model's time map is config.ModelTimeMap ({ModelTimeMapDescription}), which every configuration gives.");
+        internal set => _alphasCumprod = value;
+    }
+
+    private IReadOnlyList<double> _alphasCumprod = [];
+
+    /// <summary>Whether the class has an <see cref="AlphasCumprod"/> table (a discrete model; false for flow matching and EDM).</summary>
+    public bool HasAlphasCumprod => Family.HasTrainingTable;
+
+    private Func<double, NoiseLevel>? _modelTimeMap;
+
+    /// <summary>
+    /// The time map of the model this configuration belongs to: the model's point on its path at each model time (what
+    /// <see cref="GaussianMixtureModel{T}"/>, <see cref="ThresholdingModel{T}"/> and other wrappers need).
+    /// </summary>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item>Discrete classes (DDIM, DDPM, PNDM, the Euler family, DPM-Solver, UniPC, DEIS, SA-Solver, LCM, TCD):
+    /// <see cref="ModelTimeMaps.DiscreteVariancePreserving"/> of <see cref="AlphasCumprod"/> (fractional timesteps interpolated
+    /// in log sigma, as the Euler family's plans ask).</item>
+    /// <item>Flow matching: <see cref="ModelTimeMaps.RectifiedFlow"/><c>(num_train_timesteps)</c>: model time <c>T s</c>,
+    /// <c>alpha = 1 - s</c>, <c>sigma = s</c>.</item>
+    /// <item>EDM classes: the noise input <c>c_noise = ln(sigma) / 4</c> of an <c>edm_F</c> network, mapped to the VE point
+    /// <c>(1, sigma)</c>.</item>
+    /// </list>
+    /// <para>The same map as <see cref="DiffusersSamplingPlan.ModelTimeMap"/> of any plan of this configuration.</para>
+    /// </remarks>
+    public Func<double, NoiseLevel> ModelTimeMap => _modelTimeMap ??= CreateModelTimeMap();
+
+    private Func<double, NoiseLevel> CreateModelTimeMap()
+    {
+        if (EdmPreconditioned) return t => NoiseLevel.VarianceExploding(EdmPreconditioning.SigmaFromNoiseInput(t));
+        if (Family.IsFlow) return ModelTimeMaps.RectifiedFlow(NumTrainTimesteps);
+        return ModelTimeMaps.DiscreteVariancePreserving(_alphasCumprod);
+    }
+
+    private string ModelTimeMapDescription
+        => EdmPreconditioned ? "the EDM noise input ln(sigma)/4 to sigma"
+         : Family.IsFlow ? $"ModelTimeMaps.RectifiedFlow({NumTrainTimesteps.ToString(CultureInfo.InvariantCulture)})"
+         : "ModelTimeMaps.DiscreteVariancePreserving(AlphasCumprod)";
 
     // ---------------------------------------------------------------- spacing
 
@@ -523,6 +570,7 @@ public sealed class DiffusersSchedulerConfig
         copy.Path = path;
         copy.AlphasCumprod = path.AlphasCumprod;
         copy._tables = new DiffusersTables(path.AlphasCumprod);
+        copy._modelTimeMap = null;
         return copy;
     }
 
@@ -660,11 +708,38 @@ public sealed class DiffusersSchedulerConfig
 
     // ================================================================ what the peer lists
 
-    /// <summary>The peer's <c>init_noise_sigma</c>: 1 for DDIM/DDPM/DPM-Solver/UniPC/flow matching; for the Euler family the
-    /// largest sigma/alpha of the plan, or <c>sqrt(max^2 + 1)</c> with <c>leading</c> spacing (as diffusers computes it).</summary>
-    /// <remarks>The peer's start is <c>x_init * init_noise_sigma</c> in its own coordinates; in the library's coordinates that
-    /// is <c>x = alpha_0 * x_init * InitNoiseSigma</c> for <see cref="SampleCoordinates.VarianceExploding"/>.</remarks>
+    /// <summary>
+    /// <c>init_noise_sigma</c> for the library's state: the factor of standard-normal noise <c>z</c> such that
+    /// <c>x = InitNoiseSigma(schedule) z</c> is diffusers' start (<c>latents = randn * init_noise_sigma</c>) in the library's
+    /// coordinates, ready for <see cref="SamplingLoop"/> on <paramref name="schedule"/>. The diffusers idiom works as written.
+    /// </summary>
+    /// <remarks>
+    /// <para>diffusers multiplies <c>z</c> by its attribute <c>init_noise_sigma</c> (<see cref="PeerInitNoiseSigma"/>) in its own
+    /// coordinates. The Euler family (<see cref="SampleCoordinates.VarianceExploding"/>: Euler, Euler ancestral, Heun, LMS, KDPM2)
+    /// works in <c>x / alpha</c>, where that attribute is the largest sigma of the plan (about 14.6 for Stable Diffusion's table);
+    /// the library's state is <c>x = alpha x0 + sigma eps</c>, so this method returns <c>PeerInitNoiseSigma * alpha_0</c>
+    /// (<c>sigma_0</c> with <c>linspace</c>/<c>trailing</c> spacing, 1 with <c>leading</c>). For every other class diffusers'
+    /// coordinates are the library's and the two values agree: 1, or <c>sqrt(sigma_max^2 + 1)</c> for the EDM classes.</para>
+    /// <para>Multiplying the library's state by <see cref="PeerInitNoiseSigma"/> instead gives samples of the wrong scale (a standard
+    /// deviation of 6.9 instead of 2.05 on a test mixture) with no error. <see cref="StepSchedule.Start{T}(Tensors.BatchTensor{T})"/>
+    /// (<c>x = sigma_0 z</c>) is the library's own start; it differs from this one only where diffusers starts from <c>z</c> itself
+    /// (DDIM, DPM-Solver, leading Euler: 1 instead of <c>sigma_0</c> just under 1). Equal to
+    /// <see cref="DiffusersSamplingPlan.InitialScale"/>; <see cref="DiffusersSamplingPlan.Run{T}"/> applies it itself.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null.</exception>
     public double InitNoiseSigma(StepSchedule schedule)
+    {
+        double peer = PeerInitNoiseSigma(schedule);
+        return Coordinates == SampleCoordinates.VarianceExploding ? peer * schedule[0].Alpha : peer;
+    }
+
+    /// <summary>The value of diffusers' attribute <c>init_noise_sigma</c> for the plan, in diffusers' own coordinates (to compare
+    /// with the peer): 1 for DDIM/DDPM/DPM-Solver/UniPC/flow matching; for the Euler family the largest sigma/alpha of the plan, or
+    /// <c>sqrt(max^2 + 1)</c> with <c>leading</c> spacing; <c>sqrt(sigma_max^2 + 1)</c> for the EDM classes (as diffusers computes it).</summary>
+    /// <remarks>Not a factor for the library's state: for the Euler family it is <c>1 / alpha_0</c> times too large there. Start
+    /// with <see cref="InitNoiseSigma"/> (or <see cref="StepSchedule.Start{T}(Tensors.BatchTensor{T})"/>) instead.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null.</exception>
+    public double PeerInitNoiseSigma(StepSchedule schedule)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         return Family.InitNoiseSigma(this, schedule);

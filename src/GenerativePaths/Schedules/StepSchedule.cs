@@ -96,9 +96,11 @@ public sealed class StepSchedule
     /// <remarks>
     /// <para>The library's state is <c>x = alpha x0 + sigma eps</c> in the path's own coordinates, so the start of a generation
     /// (x0 unknown) is <c>sigma_0 z</c> with <c>sigma_0 = this[0].Sigma</c>: 1 on rectified flow and at zero terminal SNR, just
-    /// under 1 on variance-preserving paths, <c>sigma_max</c> on variance-exploding (EDM, Karras) paths. Multiply by nothing else:
-    /// diffusers' <c>latents * init_noise_sigma</c> is the start in diffusers' own (for the Euler family, variance-exploding)
-    /// coordinates, and applied to the library's state it gives samples of the wrong scale.</para>
+    /// under 1 on variance-preserving paths, <c>sigma_max</c> on variance-exploding (EDM, Karras) paths. Multiply by nothing else.
+    /// diffusers' attribute <c>init_noise_sigma</c> (<c>Configs.DiffusersSchedulerConfig.PeerInitNoiseSigma</c>) is a factor for
+    /// diffusers' own (for the Euler family, variance-exploding) coordinates, and applied to the library's state it gives samples of
+    /// the wrong scale; <c>Configs.DiffusersSchedulerConfig.InitNoiseSigma</c> is the same start translated to the library's state
+    /// (equal to <c>sigma_0</c> or, where diffusers starts from <c>z</c> itself, 1).</para>
     /// <para><c>sigma_0</c> is rounded to <typeparamref name="T"/> once and each element is multiplied by it (what
     /// <c>gpaths generate</c> does). Draw <paramref name="noise"/> with
     /// <c>new PhiloxNoise(seed).Fill(x, NoiseStreams.Start)</c> to keep the noise of each sample keyed by its index.</para>

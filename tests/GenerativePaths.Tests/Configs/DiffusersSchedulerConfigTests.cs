@@ -160,7 +160,8 @@ public class DiffusersSchedulerConfigTests
         var s = c.CreateSchedule(10);
         double expected = Math.Sqrt((1 - Math.Pow(2, -24)) / Math.Pow(2, -24)); // ~4096
         Assert.True(Math.Abs(c.Sigmas(s)[0] - expected) <= 1e-6 * expected);
-        Assert.Equal(expected, c.InitNoiseSigma(s), 2);
+        Assert.Equal(expected, c.PeerInitNoiseSigma(s), 2);
+        Assert.Equal(s[0].Sigma, c.InitNoiseSigma(s), 12); // trailing: the same start in the library's coordinates is sigma_0
     }
 
     [Fact]
@@ -169,7 +170,8 @@ public class DiffusersSchedulerConfigTests
         var c = Cfg("EulerDiscreteScheduler", "\"timestep_spacing\": \"leading\", \"steps_offset\": 1");
         var s = c.CreateSchedule(10);
         double max = c.Sigmas(s)[0];
-        Assert.Equal(Math.Sqrt(max * max + 1), c.InitNoiseSigma(s), 12);
+        Assert.Equal(Math.Sqrt(max * max + 1), c.PeerInitNoiseSigma(s), 12);
+        Assert.Equal(1.0, c.InitNoiseSigma(s), 6); // sqrt(max^2 + 1) alpha_0 = 1: diffusers starts from z itself here
         Assert.Equal(901.0, c.Timesteps(s)[0]);
     }
 
