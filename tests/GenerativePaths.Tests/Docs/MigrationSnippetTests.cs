@@ -141,7 +141,7 @@ public sealed class MigrationSnippetTests
         schedule.Start(x);
 
         // x = K.sampling.sample_euler(denoiser, x, sigmas)   where denoiser(x, sigma) returns the denoised x0
-        var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Sample, ModelTimeMaps.VarianceExploding());
+        var denoiser = new GaussianMixtureModel<double>(mixture, Prediction.Data, ModelTimeMaps.VarianceExploding());
         var sampler = SamplerCatalog.Find("sample_euler").Create();
         SamplingLoop.Run(denoiser, x, schedule, sampler);
         // end snippet
