@@ -67,7 +67,7 @@ public enum SamplerKind
 
 /// <summary>What the peer's sample is, relative to the library's state <c>x = alpha x0 + sigma eps</c>.</summary>
 /// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
-public enum SampleCoordinates
+internal enum SampleCoordinates
 {
     /// <summary>The peer's sample is <c>x</c> itself (DDIM, DDPM, DPM-Solver, UniPC, flow matching).</summary>
     Path,

@@ -100,7 +100,7 @@ public sealed class DiffusersSchedulerConfig
     public NoisePath Path { get; internal set; } = null!;
 
     /// <summary>What the peer's sample is relative to the library's state.</summary>
-    public SampleCoordinates Coordinates { get; internal set; }
+    internal SampleCoordinates Coordinates { get; set; }
 
     /// <summary>The configuration as read (for any field not surfaced here).</summary>
     public JsonElement RawConfig { get; }
