@@ -49,6 +49,6 @@ internal sealed class DiffusersDdimFamily : DiffusersSchedulerFamily
     {
         why = null;
         // diffusers' DDIM draws a noise tensor on every step when eta > 0 (even where it is multiplied by zero).
-        return new DdimSampler(arguments.Eta ?? 0.0, alwaysDrawNoise: true);
+        return new DdimSampler(arguments.Eta ?? 0.0);
     }
 }

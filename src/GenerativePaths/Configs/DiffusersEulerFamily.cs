@@ -146,7 +146,7 @@ internal sealed class DiffusersEulerFamily : DiffusersSchedulerFamily
         {
             SamplerKind.Euler => new EulerSampler(arguments.SChurn ?? 0, arguments.STMin ?? 0, arguments.STMax ?? double.PositiveInfinity, arguments.SNoise ?? 1),
             // diffusers' Euler ancestral draws a noise tensor on every step, the last included.
-            SamplerKind.EulerAncestral => new EulerAncestralSampler(alwaysDrawNoise: true),
+            SamplerKind.EulerAncestral => new EulerAncestralSampler(),
             SamplerKind.Heun => new HeunSampler(),
             SamplerKind.Lms => new LmsSampler(arguments.Order ?? 4),
             // KDPM2AncestralDiscreteScheduler is k-diffusion's DPM-2 ancestral with eta = 1 (noise on every step but the last).

@@ -180,6 +180,6 @@ internal sealed class DiffusersFlowFamily : DiffusersSchedulerFamily
     {
         why = null;
         if (c.Sampler == SamplerKind.FlowMatchHeun) return new FlowMatchHeunSampler();
-        return new FlowMatchEulerSampler(c.StochasticSampling, alwaysDrawNoise: true);
+        return new FlowMatchEulerSampler(c.StochasticSampling);
     }
 }

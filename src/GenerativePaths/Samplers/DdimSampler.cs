@@ -18,19 +18,16 @@ public sealed class DdimSampler : Sampler
 {
     /// <summary>DDIM with noise level <paramref name="eta"/>.</summary>
     /// <param name="eta">0 = deterministic, 1 = DDPM-like; must be non-negative.</param>
-    /// <param name="alwaysDrawNoise">Draw a noise tensor on every step when <c>eta &gt; 0</c>, even where it is multiplied by zero (diffusers' DDIM does), so a recorded noise tape replays in order.</param>
-    public DdimSampler(double eta = 0.0, bool alwaysDrawNoise = false)
+    /// <remarks>Noise is asked for by the step's interval of <c>sigma / alpha</c>, and only where it is added: a tape recorded by diffusers
+    /// (which also draws where it multiplies by zero) replays through a <see cref="Noise.ReplayNoise"/> keyed by interval.</remarks>
+    public DdimSampler(double eta = 0.0)
     {
         if (!(eta >= 0) || double.IsInfinity(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be finite and non-negative.");
         Eta = eta;
-        AlwaysDrawNoise = alwaysDrawNoise;
     }
 
     /// <summary>The noise level.</summary>
     public double Eta { get; }
-
-    /// <summary>Whether noise is drawn on every step when <see cref="Eta"/> is positive.</summary>
-    public bool AlwaysDrawNoise { get; }
 
     /// <inheritdoc/>
     public override string Name => "ddim";
@@ -39,6 +36,6 @@ public sealed class DdimSampler : Sampler
     public override void Step<T>(SamplerState<T> state, int index)
     {
         CheckIndex(state, index);
-        AncestralUpdate(state, index, Eta, 1.0, AlwaysDrawNoise && Eta > 0);
+        AncestralUpdate(state, index, Eta, 1.0);
     }
 }

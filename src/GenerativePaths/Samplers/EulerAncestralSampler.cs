@@ -18,14 +18,14 @@ public sealed class EulerAncestralSampler : Sampler
     /// <summary>Euler ancestral with noise level <paramref name="eta"/> and noise scale <paramref name="sNoise"/>.</summary>
     /// <param name="eta">Ancestral noise level (1 = full ancestral sampling; 0 = plain Euler).</param>
     /// <param name="sNoise">Scale of the added noise (<c>s_noise</c>).</param>
-    /// <param name="alwaysDrawNoise">Draw a noise tensor on every step, also the last where it is multiplied by zero (diffusers does; k-diffusion does not).</param>
-    public EulerAncestralSampler(double eta = 1.0, double sNoise = 1.0, bool alwaysDrawNoise = false)
+    /// <remarks>Noise is asked for by the step's interval of <c>sigma / alpha</c>, and only where it is added (k-diffusion's rule): a tape
+    /// recorded by diffusers, which also draws on the last step, replays through a <see cref="Noise.ReplayNoise"/> keyed by interval.</remarks>
+    public EulerAncestralSampler(double eta = 1.0, double sNoise = 1.0)
     {
         if (!(eta >= 0) || double.IsInfinity(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be finite and non-negative.");
         if (!(sNoise >= 0) || double.IsInfinity(sNoise)) throw new ArgumentOutOfRangeException(nameof(sNoise), sNoise, "s_noise must be finite and non-negative.");
         Eta = eta;
         SNoise = sNoise;
-        AlwaysDrawNoise = alwaysDrawNoise;
     }
 
     /// <summary>The ancestral noise level.</summary>
@@ -34,9 +34,6 @@ public sealed class EulerAncestralSampler : Sampler
     /// <summary>The noise scale.</summary>
     public double SNoise { get; }
 
-    /// <summary>Whether noise is drawn on every step.</summary>
-    public bool AlwaysDrawNoise { get; }
-
     /// <inheritdoc/>
     public override string Name => "euler_ancestral";
 
@@ -44,6 +41,6 @@ public sealed class EulerAncestralSampler : Sampler
     public override void Step<T>(SamplerState<T> state, int index)
     {
         CheckIndex(state, index);
-        AncestralUpdate(state, index, Eta, SNoise, AlwaysDrawNoise);
+        AncestralUpdate(state, index, Eta, SNoise);
     }
 }

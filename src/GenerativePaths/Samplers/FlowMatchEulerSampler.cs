@@ -18,18 +18,12 @@ public sealed class FlowMatchEulerSampler : Sampler
 {
     /// <summary>Flow-matching Euler.</summary>
     /// <param name="stochastic">Re-noise with fresh noise on each step instead of following the velocity.</param>
-    /// <param name="alwaysDrawNoise">With <paramref name="stochastic"/>, draw noise also on the last step (where it is multiplied by zero), as diffusers does.</param>
-    public FlowMatchEulerSampler(bool stochastic = false, bool alwaysDrawNoise = false)
-    {
-        Stochastic = stochastic;
-        AlwaysDrawNoise = alwaysDrawNoise;
-    }
+    /// <remarks>Stochastic noise is asked for by the step's interval of <c>sigma / alpha</c>, and not on a step to the clean point: a tape
+    /// recorded by diffusers (which also draws there) replays through a <see cref="Noise.ReplayNoise"/> keyed by interval.</remarks>
+    public FlowMatchEulerSampler(bool stochastic = false) => Stochastic = stochastic;
 
     /// <summary>Whether the step re-noises.</summary>
     public bool Stochastic { get; }
-
-    /// <summary>Whether noise is drawn on every step when stochastic.</summary>
-    public bool AlwaysDrawNoise { get; }
 
     /// <inheritdoc/>
     public override string Name => Stochastic ? "flow_euler_stochastic" : "flow_euler";
@@ -48,13 +42,13 @@ public sealed class FlowMatchEulerSampler : Sampler
             state.Combine(state.X, ofX + ofDenoised * cx, state.X, ofDenoised * cp, state.ModelOutput);
             return;
         }
-        if (to.Sigma == 0 && !AlwaysDrawNoise)
+        if (to.Sigma == 0)
         {
             state.Combine(state.X, to.Alpha * cx, state.X, to.Alpha * cp, state.ModelOutput);
             return;
         }
         var z = state.Scratch(0);
-        state.DrawNoise(index, z);
+        state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
         state.Combine(state.X, to.Alpha * cx, state.X, to.Alpha * cp, state.ModelOutput, to.Sigma, z);
     }
 }

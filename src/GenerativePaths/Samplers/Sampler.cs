@@ -69,9 +69,9 @@ public abstract class Sampler
 
     /// <summary>
     /// An ancestral (DDIM-with-eta / Euler-ancestral) update in one pass: <c>x_next = alpha_next x0hat + sqrt(sigma_next^2 - c^2) epshat + c s_noise z</c>.
-    /// Draws <c>z</c> (stream = step index) when <c>c &gt; 0</c>, or always when <paramref name="alwaysDraw"/> (to keep a recorded tape in order).
+    /// Draws <c>z</c> for the step's interval of <c>sigma / alpha</c> (stream = step index) only when <c>c &gt; 0</c>.
     /// </summary>
-    private protected static void AncestralUpdate<T>(SamplerState<T> state, int index, double eta, double sNoise, bool alwaysDraw) where T : unmanaged, IFloatingPointIeee754<T>
+    private protected static void AncestralUpdate<T>(SamplerState<T> state, int index, double eta, double sNoise) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var from = state.Schedule[index];
         var to = state.Schedule[index + 1];
@@ -82,10 +82,10 @@ public abstract class Sampler
         double ofX = d / from.Sigma, ofDenoised = to.Alpha - d * from.Alpha / from.Sigma;
         // x0hat = cx x + cp p, folded into the update so the step is one pass over memory.
         double a = ofX + ofDenoised * cx, b = ofDenoised * cp;
-        if (c > 0 || alwaysDraw)
+        if (c > 0)
         {
             var z = state.Scratch(0);
-            state.DrawNoise(index, z);
+            state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
             state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput, c * sNoise, z);
         }
         else state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput);

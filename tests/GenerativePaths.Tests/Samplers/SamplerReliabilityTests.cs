@@ -28,8 +28,8 @@ public class SamplerReliabilityTests
     public static Sampler[] EverySampler() =>
     [
         .. AllSamplers(), new DpmSolver2Sampler(), new DpmSolver2Sampler(sChurn: 1.0), new HeunSampler(sChurn: 1.0), new LmsSampler(), new LmsSampler(2, denoisedFinalStep: true),
-        new UniPcSampler(), new UniPcSampler(3, UniPcVariant.Bh1), new DdimSampler(eta: 0.5, alwaysDrawNoise: true), new EulerAncestralSampler(alwaysDrawNoise: true),
-        new FlowMatchEulerSampler(stochastic: true, alwaysDrawNoise: true),
+        new UniPcSampler(), new UniPcSampler(3, UniPcVariant.Bh1), new DdimSampler(eta: 0.5), new EulerAncestralSampler(),
+        new FlowMatchEulerSampler(stochastic: true),
         new DpmSolverAdaptiveSampler(), new DpmSolverAdaptiveSampler(order: 2, eta: 1.0, control: AdaptiveStepControl.PerSample), new DpmSolverPlusPlus3MSdeSampler(eta: 0),
     ];
 
