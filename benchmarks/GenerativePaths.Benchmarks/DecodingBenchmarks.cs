@@ -42,13 +42,6 @@ public class DecodingBenchmarks
     /// <summary>Generated tokens per operation (the same for every configuration).</summary>
     public int TokensPerOperation => _budgets.Sum();
 
-    internal static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GenerativePaths.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("GenerativePaths.sln not found.");
-    }
-
     internal static CorpusIndex? TrainingCorpus(TokenVocabulary vocab)
     {
         const string licenses = "/usr/share/common-licenses";
@@ -75,7 +68,7 @@ public class DecodingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _lm = OnnxCausalLm.Load(Path.Combine(Root(), "models", "charlm-licenses.onnx"), options: new OnnxModelOptions { IntraOpThreads = 1 });
+        _lm = OnnxCausalLm.Load(Path.Combine(Repository.Root(), "models", "charlm-licenses.onnx"), options: new OnnxModelOptions { IntraOpThreads = 1 });
         _prompts = Prompts.Select(_lm.Vocabulary.Encode).ToArray();
         _budgets = _prompts.Select(p => Math.Min(48, 64 - p.Length)).ToArray();
         var corpus = Config.Contains("corpus", StringComparison.Ordinal) ? TrainingCorpus(_lm.Vocabulary) : null;

@@ -40,9 +40,7 @@ public class OnnxBenchmarks
 
     private static string ModelPath()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GenerativePaths.sln"))) dir = dir.Parent;
-        string root = dir?.FullName ?? throw new InvalidOperationException("GenerativePaths.sln not found.");
+        string root = Repository.Root();
         string digits = Path.Combine(root, "models", "digits-flow.onnx");
         if (File.Exists(digits)) return digits;
         Console.WriteLine("// models/digits-flow.onnx not found: benchmarking the fixture gmm-flow-n0 instead");

@@ -30,7 +30,7 @@ public class ParallelInTimeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string path = Path.Combine(ParallelInTimeReport.Root(), "models", "digits-flow.onnx");
+        string path = Path.Combine(Repository.Root(), "models", "digits-flow.onnx");
         _model = OnnxGenerativeModel<float>.Load(path, options: new OnnxModelOptions { IntraOpThreads = 1 });
         _guided = new ClassifierFreeGuidance<float>(_model, 2.0, ModelCondition.FromClasses(10));
         _schedule = _model.CreateSchedule(100);

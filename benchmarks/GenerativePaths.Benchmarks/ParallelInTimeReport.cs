@@ -23,12 +23,12 @@ public static class ParallelInTimeReport
     {
         int samples = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 250;
         string? outPath = args.Length > 2 ? args[2] : null;
-        string root = Root();
+        string root = Repository.Root();
         string M(string name) => Path.Combine(root, "models", name);
         using var judge = ModelLoader.LoadJudge(M("digits-judge.onnx"));
         var data = NpyFile.Read(M("digits-data.npy"));
         int realRows = data.Shape[0], length = data.Shape[1];
-        var realFeatures = Features(judge, data.Floats!, realRows, length);
+        var realFeatures = CompareCommand.Features(judge, data.Floats!, realRows, length, out _).Features;
 
         var configs = new List<Config>();
         foreach (int steps in new[] { 25, 50, 100 })
@@ -56,7 +56,7 @@ public static class ParallelInTimeReport
             var schedule = model.DefaultSchedule(c.Steps);
             var labels = Generation.Cycling(samples, model.Classes);
             var seq = Generation.Run(model, entry.Create(), schedule, samples, labels, c.Guidance, 0);
-            double fdSeq = digits ? FrechetDistance.Squared(Features(judge, seq.Samples, samples, length), samples, realFeatures, realRows, judge.FeatureLength) : double.NaN;
+            double fdSeq = digits ? FrechetDistance.Squared(CompareCommand.Features(judge, seq.Samples, samples, length, out _).Features, samples, realFeatures, realRows, judge.FeatureLength) : double.NaN;
             Row(sb, c, "sequential", 0, seq.Rounds, seq.Rounds, seq.ModelRows, seq.ModelRows, 0, fdSeq, fdSeq, seq.Seconds, seq.Seconds);
             double[] tolerances = c.Steps >= 1000 ? [0.1, 0.03] : [0.1, 0.03, 0.01];
             var runs = new List<(ParallelAcceleration Acceleration, int Window, double Tol)>();
@@ -69,7 +69,7 @@ public static class ParallelInTimeReport
                 var par = Generation.Run(model, entry.Create(), schedule, samples, labels, c.Guidance, 0, parallel: new ParallelSettings(acceleration, window, tol));
                 double diff = 0;
                 for (int i = 0; i < par.Samples.Length; i++) diff = Math.Max(diff, Math.Abs(par.Samples[i] - seq.Samples[i]));
-                double fd = digits ? FrechetDistance.Squared(Features(judge, par.Samples, samples, length), samples, realFeatures, realRows, judge.FeatureLength) : double.NaN;
+                double fd = digits ? FrechetDistance.Squared(CompareCommand.Features(judge, par.Samples, samples, length, out _).Features, samples, realFeatures, realRows, judge.FeatureLength) : double.NaN;
                 Row(sb, c, acceleration.ToString().ToLowerInvariant() + (window == 32 ? "" : $", window {window}"), tol, par.Rounds, seq.Rounds, par.ModelRows, seq.ModelRows, diff, fd, fdSeq, par.Seconds, seq.Seconds);
             }
             Console.Error.WriteLine($"// done {c}");
@@ -89,27 +89,6 @@ public static class ParallelInTimeReport
         string change = double.IsNaN(fd) || method == "sequential" ? "" : Math.Abs(relative) < 0.0005 ? "0.0%" : relative.ToString("+0.0%;-0.0%", inv);
         sb.AppendLine(string.Create(inv,
             $"| {c.Model} | {c.Sampler} | {c.Steps} | {method} | {(method == "sequential" ? "" : tol.ToString("G3", inv))} | {rounds} | {(double)rounds / seqRounds:F3} | {(double)rows / seqRows:F2} | {diff:G3} | {fdText} | {change} | {seconds:F2} | {seconds / seqSeconds:F2} |"));
-    }
-
-    private static float[] Features(IJudge judge, float[] x, int rows, int length)
-    {
-        var features = new float[(long)rows * judge.FeatureLength];
-        var logits = new float[(long)rows * judge.Classes];
-        const int chunk = 256;
-        for (int start = 0; start < rows; start += chunk)
-        {
-            int n = Math.Min(chunk, rows - start);
-            judge.Evaluate(x.AsSpan(start * length, n * length), n, logits.AsSpan(start * judge.Classes, n * judge.Classes),
-                features.AsSpan(start * judge.FeatureLength, n * judge.FeatureLength));
-        }
-        return features;
-    }
-
-    internal static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GenerativePaths.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("GenerativePaths.sln not found.");
     }
 
     internal static string Uptime()

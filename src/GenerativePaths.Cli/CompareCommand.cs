@@ -155,7 +155,7 @@ internal static class CompareCommand
             GenerativePaths.Tensors.BatchTensor<float> output) => output.Span.Clear();
     }
 
-    private static (float[] Features, int Length) Features(IJudge? judge, float[] x, int rows, int length, out float[]? logits)
+    internal static (float[] Features, int Length) Features(IJudge? judge, float[] x, int rows, int length, out float[]? logits)
     {
         logits = null;
         if (judge is null) return (x, length);

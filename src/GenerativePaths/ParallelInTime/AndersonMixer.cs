@@ -76,13 +76,14 @@ internal sealed class AndersonMixer<T>(int memory, int batch, int rowLength) whe
     private readonly double[] _rhs = new double[MaxMemory];
     private readonly double[] _a = new double[MaxMemory * MaxMemory];
     private readonly double[] _gamma = new double[MaxMemory];
+    private readonly double[] _row = new double[rowLength];
 
     /// <summary>
-    /// Writes the next evaluation input of every slot of <paramref name="round"/> into its rows of <paramref name="input"/> (row block
-    /// <c>r</c> for <c>round[r]</c>). <paramref name="window"/> lists the window's calls in sweep order; its first <paramref name="keep"/>
+    /// Writes the next evaluation input of every slot evaluated this round (<see cref="CallSlot{T}.RoundRow"/> at least 0) into its row
+    /// block of <paramref name="input"/>. <paramref name="window"/> lists the window's calls in sweep order; its first <paramref name="keep"/>
     /// (the calls of the window's first step) are evaluated where the sweep asked, never extrapolated.
     /// </summary>
-    public void Extrapolate(List<CallSlot<T>> window, int keep, List<CallSlot<T>> round, BatchTensor<T> input)
+    public void Extrapolate(List<CallSlot<T>> window, int keep, BatchTensor<T> input)
     {
         foreach (var slot in window)
         {
@@ -90,8 +91,6 @@ internal sealed class AndersonMixer<T>(int memory, int batch, int rowLength) whe
             slot.History ??= new AndersonHistory<T>(memory + 1, batch, rowLength);
             slot.History.Push(slot.Recorded.Span, slot.Input.Span);
         }
-        var rowOf = new Dictionary<CallSlot<T>, int>(round.Count, ReferenceEqualityComparer.Instance);
-        for (int r = 0; r < round.Count; r++) rowOf[round[r]] = r;
         for (int b = 0; b < batch; b++)
         {
             Array.Clear(_gram);
@@ -102,20 +101,26 @@ internal sealed class AndersonMixer<T>(int memory, int batch, int rowLength) whe
                 var h = slot.History;
                 int n = h is null || !slot.HasEval ? 0 : Math.Min(memory, h.Count(b) - 1);
                 if (n > 0) Accumulate(h!, b, n);
-                if (!rowOf.TryGetValue(slot, out int r)) continue;
+                int r = slot.RoundRow;
+                if (r < 0) continue;
                 var dest = input.Rows(r * batch, batch).Row(b);
                 var recorded = slot.Recorded.Row(b);
                 if (s < keep || n == 0 || !Solve(n)) { recorded.CopyTo(dest); continue; }
-                bool finite = true;
-                for (int i = 0; i < dest.Length; i++)
+                // v = G_k - sum_j gamma_j (G_{k-j} - G_{k-j-1}), accumulated in double per element, term by term.
+                var v = _row.AsSpan(0, dest.Length);
+                var g0 = h!.G(0, b);
+                for (int i = 0; i < v.Length; i++) v[i] = double.CreateTruncating(g0[i]);
+                for (int j = 0; j < n; j++)
                 {
-                    double v = double.CreateTruncating(h!.G(0, b)[i]);
-                    for (int j = 0; j < n; j++)
-                        v -= _gamma[j] * (double.CreateTruncating(h.G(j, b)[i]) - double.CreateTruncating(h.G(j + 1, b)[i]));
-                    if (!double.IsFinite(v)) { finite = false; break; }
-                    dest[i] = T.CreateTruncating(v);
+                    var ga = h.G(j, b);
+                    var gb = h.G(j + 1, b);
+                    double gamma = _gamma[j];
+                    for (int i = 0; i < v.Length; i++) v[i] -= gamma * (double.CreateTruncating(ga[i]) - double.CreateTruncating(gb[i]));
                 }
-                if (!finite) recorded.CopyTo(dest);
+                bool finite = true;
+                foreach (double e in v) if (!double.IsFinite(e)) { finite = false; break; }
+                if (!finite) { recorded.CopyTo(dest); continue; }
+                for (int i = 0; i < v.Length; i++) dest[i] = T.CreateTruncating(v[i]);
             }
         }
     }

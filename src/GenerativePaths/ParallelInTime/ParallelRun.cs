@@ -29,6 +29,9 @@ internal sealed class CallSlot<T> where T : unmanaged, IFloatingPointIeee754<T>
     public bool HasRecorded { get; set; }
     public AndersonHistory<T>? History { get; set; }
 
+    /// <summary>The slot's row block in the current round's batch, or -1 when it is not evaluated this round.</summary>
+    public int RoundRow { get; set; } = -1;
+
     public void Clear()
     {
         HasEval = false;
@@ -302,8 +305,10 @@ internal sealed class ParallelRun<T> where T : unmanaged, IFloatingPointIeee754<
         }
         var input = _batchIn.Rows(0, rows);
         var output = _batchOut!.Rows(0, rows);
+        foreach (var slot in _windowSlots) slot.RoundRow = -1;
+        for (int r = 0; r < count; r++) _round[r].RoundRow = r;
         int firstStepCalls = _records[_accepted]?.CallCount ?? 0;
-        if (_anderson is not null) _anderson.Extrapolate(_windowSlots, firstStepCalls, _round, input);
+        if (_anderson is not null) _anderson.Extrapolate(_windowSlots, firstStepCalls, input);
         for (int r = 0; r < count; r++)
         {
             var slot = _round[r];
