@@ -62,10 +62,11 @@ public sealed class DpmSolverPlusPlus2MSampler : Sampler
         var to = schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        var current = state.History(index & 1);
-        bool hasPrevious = index > 0 && state.HistoryHolds(Name, HistoryQuantity, index - 1);
-        state.MarkHistory(Name, HistoryQuantity, index);
+        var d = state.Denoise(x, from);
+        var history = state.History(Name, HistoryQuantity, 2);
+        var current = history[index];
+        bool hasPrevious = history.Available(index) > 0;
+        history.Record(index);
 
         // exp(-h) = SNR ratio; between zero-SNR points (alpha' = 0, hence alpha = 0) its limit 1 makes the step x' = (sigma' / sigma) x.
         double expMinusH = to.Alpha == 0 ? 1.0 : from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
@@ -83,15 +84,15 @@ public sealed class DpmSolverPlusPlus2MSampler : Sampler
         }
         if (firstOrder)
         {
-            // x0hat = cx x + cp p and x' = ofX x + ofD x0hat in one pass (5 transfers instead of 7).
-            state.CombineWithEstimate(state.ModelOutput, from, current, cx, cp, ofX, ofD);
+            // The estimate stored as the history entry and x' = ofX x + ofD x0hat, in one pass.
+            state.Set(current, d, x, ofX * x + ofD * current);
             return;
         }
-        var previous = state.History((index - 1) & 1);
+        var previous = history[index - 1];
         double ofDiff = SecondOrder == DpmSolverSecondOrder.Midpoint
             ? ofD / (2 * r)
             : to.Alpha * ((expMinusH - 1) / h + 1) / r;
-        state.CombineWithEstimate(state.ModelOutput, from, current, cx, cp, ofX, ofD + ofDiff, -ofDiff, previous);
+        state.Set(current, d, x, ofX * x + (ofD + ofDiff) * current - ofDiff * previous);
     }
 
     private static double LogSnr(Schedules.SchedulePoint p) => Math.Log(p.Alpha) - Math.Log(p.Sigma);

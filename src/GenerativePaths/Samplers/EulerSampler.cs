@@ -36,8 +36,7 @@ public sealed class EulerSampler : ChurnSampler
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
         var from = ApplyChurn(state, index);
-        var (cx, cp) = state.EvaluateDeferred(state.X, from, state.ModelOutput);
-        var (ofX, ofDenoised) = DeterministicMove(from, to);
-        state.CombineConsuming(state.ModelOutput, from, state.X, ofX + ofDenoised * cx, state.X, ofDenoised * cp, state.ModelOutput);
+        var d = state.Denoise(state.X, from);
+        state.Set(state.X, to.Alpha * d + to.Sigma * d.Eps);
     }
 }

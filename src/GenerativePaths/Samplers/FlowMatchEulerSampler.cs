@@ -35,20 +35,14 @@ public sealed class FlowMatchEulerSampler : Sampler
         var from = state.Schedule[index];
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
-        var (cx, cp) = state.Evaluate(state.X, from, state.ModelOutput);
-        if (!Stochastic)
+        var d = state.Denoise(state.X, from);
+        if (!Stochastic || to.Sigma == 0)
         {
-            var (ofX, ofDenoised) = DeterministicMove(from, to);
-            state.Combine(state.X, ofX + ofDenoised * cx, state.X, ofDenoised * cp, state.ModelOutput);
+            state.Set(state.X, to.Alpha * d + to.Sigma * d.Eps);
             return;
         }
-        if (to.Sigma == 0)
-        {
-            state.Combine(state.X, to.Alpha * cx, state.X, to.Alpha * cp, state.ModelOutput);
-            return;
-        }
-        var z = state.Scratch(0);
+        var z = state.Buffer(NoiseBuffer);
         state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
-        state.Combine(state.X, to.Alpha * cx, state.X, to.Alpha * cp, state.ModelOutput, to.Sigma, z);
+        state.Set(state.X, to.Alpha * d + to.Sigma * z);
     }
 }

@@ -33,24 +33,17 @@ public sealed class HeunSampler : ChurnSampler
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
         var from = ApplyChurn(state, index);
         var x = state.X;
-        var (cx1, cp1) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        var (ofX, ofDenoised) = DeterministicMove(from, to);
+        var d1 = state.Denoise(x, from);
         if (to.Sigma == 0 || from.Alpha == 0)
         {
-            state.CombineConsuming(state.ModelOutput, from, x, ofX + ofDenoised * cx1, x, ofDenoised * cp1, state.ModelOutput);
+            state.Set(x, to.Alpha * d1 + to.Sigma * d1.Eps);
             return;
         }
-        var x2 = state.Scratch(1);
-        // The predictor consumes the first model output in full (its check fires before the second evaluation),
-        // the corrector the second.
-        state.CombineConsuming(state.ModelOutput, from, x2, ofX + ofDenoised * cx1, x, ofDenoised * cp1, state.ModelOutput);
-        var (cx2, cp2) = state.EvaluateDeferred(x2, to, state.SecondOutput);
+        // The Euler predictor, then the trapezoidal corrector x' = (alpha'/alpha) x + k (eps1 + eps2).
+        var x2 = state.Buffer("heun_predictor");
+        state.Set(x2, to.Alpha * d1 + to.Sigma * d1.Eps);
+        var d2 = state.Denoise(x2, to);
         double k = 0.5 * (to.Sigma - to.Alpha * from.Sigma / from.Alpha);
-        double k1 = k * from.Alpha / from.Sigma, k2 = k * to.Alpha / to.Sigma;
-        state.CombineConsuming(state.SecondOutput, to, x,
-            to.Alpha / from.Alpha + k / from.Sigma - k1 * cx1, x,
-            -k1 * cp1, state.ModelOutput,
-            k / to.Sigma - k2 * cx2, x2,
-            -k2 * cp2, state.SecondOutput);
+        state.Set(x, (to.Alpha / from.Alpha) * x + k * d1.Eps + k * d2.Eps);
     }
 }

@@ -19,6 +19,9 @@ namespace GenerativePaths.Samplers;
 /// </remarks>
 public abstract class Sampler
 {
+    /// <summary>The name of the buffer the library's samplers draw their noise into (<see cref="SamplerState{T}.Buffer(string)"/>).</summary>
+    private protected const string NoiseBuffer = "noise";
+
     /// <summary>A short name, e.g. <c>ddim</c>.</summary>
     public abstract string Name { get; }
 
@@ -40,8 +43,8 @@ public abstract class Sampler
     protected static bool StepFromCleanPoint<T>(SamplerState<T> state, SchedulePoint from, SchedulePoint to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (from.Sigma != 0) return false;
-        if (state.TrackDenoised) state.Combine(state.Denoised, 1 / from.Alpha, state.X); // x = alpha x0 exactly here
-        state.Combine(state.X, to.Alpha / from.Alpha, state.X);
+        if (state.TrackDenoised) state.Set(state.Denoised, (1 / from.Alpha) * state.X); // x = alpha x0 exactly here
+        state.Set(state.X, (to.Alpha / from.Alpha) * state.X);
         return true;
     }
 
@@ -76,19 +79,16 @@ public abstract class Sampler
         var from = state.Schedule[index];
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
-        var (cx, cp) = state.EvaluateDeferred(state.X, from, state.ModelOutput);
+        var d = state.Denoise(state.X, from);
         double c = AncestralNoise(from, to, eta);
-        double d = Math.Sqrt(Math.Max(0, to.Sigma * to.Sigma - c * c));
-        double ofX = d / from.Sigma, ofDenoised = to.Alpha - d * from.Alpha / from.Sigma;
-        // x0hat = cx x + cp p, folded into the update so the step is one pass over memory.
-        double a = ofX + ofDenoised * cx, b = ofDenoised * cp;
+        double down = Math.Sqrt(Math.Max(0, to.Sigma * to.Sigma - c * c));
         if (c > 0)
         {
-            var z = state.Scratch(0);
+            var z = state.Buffer(NoiseBuffer);
             state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
-            state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput, c * sNoise, z);
+            state.Set(state.X, to.Alpha * d + down * d.Eps + c * sNoise * z);
         }
-        else state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput);
+        else state.Set(state.X, to.Alpha * d + down * d.Eps);
     }
     /// <summary>
     /// The stochastic "churn" of Karras et al. 2022 (Algorithm 2, lines 4-6): in the coordinates <c>s = sigma / alpha</c>,
@@ -108,9 +108,9 @@ public abstract class Sampler
         var path = state.Schedule.Path;
         double t = path.TimeFromLogSnr(-Math.Log(sHat));
         var hat = new Schedules.SchedulePoint(path.Alpha(t), path.Sigma(t), path.ModelTime(t));
-        var z = state.Scratch(0);
+        var z = state.Buffer(NoiseBuffer);
         state.DrawNoise(index, z);
-        state.Combine(state.X, hat.Alpha / from.Alpha, state.X, hat.Alpha * sNoise * Math.Sqrt(sHat * sHat - s * s), z);
+        state.Set(state.X, (hat.Alpha / from.Alpha) * state.X + hat.Alpha * sNoise * Math.Sqrt(sHat * sHat - s * s) * z);
         return hat;
     }
 }

@@ -23,7 +23,7 @@ namespace GenerativePaths.Samplers;
 /// <para>A model evaluation writes the raw prediction <c>p</c> and the per-sample coefficients of the denoised estimate
 /// <c>x0hat = c_x x + c_p p</c> (<see cref="PredictionConversion"/>), so a sampler can fuse the conversion into its update.</para>
 /// </remarks>
-public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int ScratchCount = 4, HistoryCount = 2;
     private readonly BatchTensor<T>?[] _scratch = new BatchTensor<T>?[ScratchCount];
@@ -137,8 +137,9 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     private bool _firstEvaluationOfStep;
 
     // A model output of EvaluateDeferred whose finite check waits for the combination that consumes it.
-    private BatchTensor<T>? _pendingOutput;
-    private SchedulePoint _pendingPoint;
+    // Model outputs whose finite check waits for the combination that consumes them (at most a few per step).
+    private (BatchTensor<T> Output, SchedulePoint Point)[] _pending = new (BatchTensor<T>, SchedulePoint)[4];
+    private int _pendingCount;
 
     // Whether the last write to X in the current step was a checked (finite) combination.
     private bool _stateChecked;
@@ -153,12 +154,14 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         StepIndex = index;
         _firstEvaluationOfStep = true;
         _stateChecked = false;
-        _pendingOutput = null;
+        _pendingCount = 0;
+        _evaluationsThisStep = 0;
     }
 
     /// <summary>Prepares the state for a new run from the current contents of <see cref="X"/>: clears the history and the evaluation count.</summary>
     public void Reset()
     {
+        ClearHistories();
         ModelEvaluations = 0;
         LastHistoryStep = -1;
         StepIndex = 0;
@@ -181,6 +184,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         if (other._denoised is { } d) d.CopyTo(Denoised);
         HistoryTag = other.HistoryTag;
         StepIndex = other.StepIndex;
+        CopyAuthoringState(other);
     }
 
     /// <summary>Scratch tensor <paramref name="k"/> (0..3), allocated on first use.</summary>
@@ -210,7 +214,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         bool checkNow = TrackDenoised && _firstEvaluationOfStep;
         var result = Evaluate(x, point, output, checkNow);
-        if (!checkNow) { _pendingOutput = output; _pendingPoint = point; }
+        if (!checkNow) AddPending(output, point);
         return result;
     }
 
@@ -219,6 +223,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         Array.Fill(_modelTimes, point.ModelTime);
         Model.Evaluate(x, _modelTimes, Condition, output);
         ModelEvaluations++;
+        Bump(output);
         if (checkNow) ThrowIfNonFinite(output, point);
         var level = new NoiseLevel(point.Alpha, point.Sigma);
         if (Model.Prediction == Prediction.FlowVelocity)
@@ -247,6 +252,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int b = 0; b < _modelTimes.Length; b++) _modelTimes[b] = points[b].ModelTime;
         Model.Evaluate(x, _modelTimes, Condition, output);
         ModelEvaluations++;
+        Bump(output);
         if (!FiniteCheck.AllFinite<T>(output.Span))
         {
             int bad = TensorReductions.FirstNonFiniteSample(output);
@@ -289,10 +295,12 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         if (!allFinite)
         {
             if (output is not null) ThrowIfNonFinite(output, point);
-            if (_pendingOutput is not null) ThrowIfNonFinite(_pendingOutput, _pendingPoint);
+            ThrowIfPendingNonFinite();
             throw new NonFiniteStateException(StepIndex, Schedule[StepIndex].ModelTime, TensorReductions.FirstNonFiniteSample(destination), isInitialState: false);
         }
-        if (ReferenceEquals(output, _pendingOutput)) _pendingOutput = null;
+        if (output is not null) RemovePending(output);
+        RemovePending(destination);
+        Bump(destination);
         if (ReferenceEquals(destination, X)) _stateChecked = true;
     }
 
@@ -309,7 +317,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (!_stateChecked && !FiniteCheck.AllFinite<T>(X.Span))
         {
-            if (_pendingOutput is not null) ThrowIfNonFinite(_pendingOutput, _pendingPoint);
+            ThrowIfPendingNonFinite();
             throw new NonFiniteStateException(StepIndex, Schedule[StepIndex].ModelTime, TensorReductions.FirstNonFiniteSample(X), isInitialState: false);
         }
     }
@@ -375,6 +383,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (Noise is null) throw new InvalidOperationException($"Step {StepIndex}: this sampler is stochastic and needs a noise source, but none was given.");
         Noise.Fill(destination, stream, _sampleIds);
+        Bump(destination);
     }
 
     /// <summary>
@@ -388,6 +397,7 @@ public sealed class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T
         if (Noise is null) throw new InvalidOperationException($"Step {StepIndex}: this sampler is stochastic and needs a noise source, but none was given.");
         if (Noise is IIntervalNoiseSource interval) interval.FillInterval(destination, from, to, stream, _sampleIds);
         else Noise.Fill(destination, stream, _sampleIds);
+        Bump(destination);
     }
 
     private static T C(double value) => T.CreateTruncating(value);

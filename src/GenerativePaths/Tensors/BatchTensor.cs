@@ -45,6 +45,18 @@ public sealed class BatchTensor<T> : IDisposable
 
     private static void ThrowIfUnsupported() => SimdElement.ThrowIfUnsupported<T>($"BatchTensor<{typeof(T).Name}>");
 
+    /// <summary>The combination <c>c x</c>, evaluated later in one fused pass (see <see cref="TensorCombination{T}"/>); nothing is computed here.</summary>
+    public static TensorCombination<T> operator *(double coefficient, BatchTensor<T> tensor) => TensorCombination<T>.Of(coefficient, tensor);
+
+    /// <summary>The combination <c>c x</c> (see <see cref="TensorCombination{T}"/>).</summary>
+    public static TensorCombination<T> operator *(BatchTensor<T> tensor, double coefficient) => TensorCombination<T>.Of(coefficient, tensor);
+
+    /// <summary>The combination <c>c[b] x[b]</c> with one coefficient per row (see <see cref="TensorCombination{T}"/>).</summary>
+    public static TensorCombination<T> operator *(SampleCoefficients coefficients, BatchTensor<T> tensor) => TensorCombination<T>.Of(coefficients, tensor);
+
+    /// <summary>The combination <c>-x</c> (see <see cref="TensorCombination{T}"/>).</summary>
+    public static TensorCombination<T> operator -(BatchTensor<T> tensor) => TensorCombination<T>.Of(-1.0, tensor);
+
     /// <summary>Number of samples (rows).</summary>
     public int BatchSize { get; }
 
