@@ -77,7 +77,8 @@ internal enum SampleCoordinates
 }
 
 /// <summary>DDPM's posterior variance choice (<c>variance_type</c>).</summary>
-/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.
+/// <para>The enumeration lists every value diffusers accepts, including values no library sampler runs (<c>learned</c> and <c>learned_range</c> (a model that predicts its variance)): a configuration that names one reads, round-trips through <see cref="DiffusersSchedulerConfig.ToJson"/> and can be swapped to another class, and <see cref="DiffusersSchedulerConfig.CreateSampler"/> throws a <see cref="DiffusersConfigException"/> with <see cref="DiffusersConfigException.IsUnsupported"/> set that names the value.</para></remarks>
 public enum DdpmVarianceType
 {
     /// <summary><c>fixed_small</c>: <c>beta~_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t</c>.</summary>
@@ -111,7 +112,8 @@ public enum FinalSigmasType
 }
 
 /// <summary>DPM-Solver's <c>algorithm_type</c>.</summary>
-/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.</remarks>
+/// <remarks>Thread safety: an enumeration; its values may be shared by any number of threads.
+/// <para>The enumeration lists every value diffusers accepts, including values no library sampler runs (<c>dpmsolver</c> and <c>sde-dpmsolver</c> (noise-prediction DPM-Solver)): a configuration that names one reads, round-trips through <see cref="DiffusersSchedulerConfig.ToJson"/> and can be swapped to another class, and <see cref="DiffusersSchedulerConfig.CreateSampler"/> throws a <see cref="DiffusersConfigException"/> with <see cref="DiffusersConfigException.IsUnsupported"/> set that names the value.</para></remarks>
 public enum DpmAlgorithmType
 {
     /// <summary><c>dpmsolver++</c>: data-prediction multistep (Lu et al. 2022b).</summary>
