@@ -1,3 +1,4 @@
+using GenerativePaths.Tensors;
 using System.Runtime.Intrinsics;
 using GenerativePaths.Noise;
 using MathNet.Numerics.Distributions;

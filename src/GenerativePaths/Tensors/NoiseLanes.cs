@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace GenerativePaths.Noise;
+namespace GenerativePaths.Tensors;
 
 /// <summary>
 /// The lane operations the noise kernel is written in, over 32-bit integer lanes <typeparamref name="TU"/> and

@@ -2,16 +2,16 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace GenerativePaths.Noise;
+namespace GenerativePaths.Tensors;
 
 /// <summary>The instruction width a noise kernel runs at; <see cref="Best"/> picks the widest the machine accelerates.</summary>
 internal enum NoiseWidth { Best, Scalar, Vector128, Vector256, Vector512 }
 
 /// <summary>
-/// The kernel behind <see cref="PhiloxNoise"/>: Philox4x32-10 and the Box–Muller transform in single precision,
+/// The kernel behind <see cref="Noise.PhiloxNoise"/>: Philox4x32-10 and the Box–Muller transform in single precision,
 /// written once over <see cref="INoiseLanes{TU, TF}"/> and run at one lane or 4, 8 or 16 lanes with the same
 /// operations in the same order, so every width gives the same bits. The exact definition is in the remarks of
-/// <see cref="PhiloxNoise"/>.
+/// <see cref="Noise.PhiloxNoise"/>.
 /// </summary>
 internal static class PhiloxNormals
 {
@@ -107,7 +107,7 @@ internal static class PhiloxNormals
         }
     }
 
-    /// <summary>The ten Philox4x32 rounds of <see cref="Philox.Generate"/>, lane by lane.</summary>
+    /// <summary>The ten Philox4x32 rounds of <see cref="Noise.Philox.Generate"/>, lane by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Rounds<TL, TU, TF>(ref TU c0, ref TU c1, ref TU c2, ref TU c3, uint k0, uint k1)
         where TL : INoiseLanes<TU, TF> where TU : struct where TF : struct
