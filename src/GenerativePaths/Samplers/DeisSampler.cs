@@ -20,7 +20,8 @@ namespace GenerativePaths.Samplers;
 /// schedules of fewer than 15 steps first order on the last step and at most second order on the one before. A step to
 /// <c>sigma' = 0</c> returns <c>alpha' x0hat</c>; a step from <c>alpha = 0</c> is DDIM's first-order step in data prediction;
 /// history points at infinite <c>rho</c> or repeating a node lower the order.</para>
-/// <para>History: the noise estimates in the four-slot ring of <see cref="MultistepHistory"/>.</para>
+/// <para>History: the noise estimates in the state's three-slot ring <c>(deis, eps)</c> (<see cref="SamplerState{T}.History(string, string, int)"/>):
+/// a reset, a jump or another sampler's steps in between restart the warm-up at first order.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DeisSampler : Sampler
@@ -44,6 +45,11 @@ public sealed class DeisSampler : Sampler
     /// <inheritdoc/>
     public override string Name => "deis";
 
+    // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out), and the ring's
+    // capacity: this step's noise estimate and up to two earlier ones (order 3).
+    private const string HistoryQuantity = "eps";
+    private const int HistoryCapacity = 3;
+
     /// <inheritdoc/>
     public override void Step<T>(SamplerState<T> state, int index)
     {
@@ -51,23 +57,23 @@ public sealed class DeisSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        int history = MultistepHistory.Available(state, index, SolverOrder - 1);
+        var d = state.Denoise(x, from);
         if (to.Sigma == 0 || from.Alpha == 0)
         {
             // The limit rho' -> 0 of the first-order step is alpha' x0hat; from alpha = 0 (rho infinite) the first-order step in
-            // data prediction, x' = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0hat.
-            state.LastHistoryStep = -1;
+            // data prediction, x' = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0hat. No entry is recorded (the next step
+            // starts without history).
             var (ox, od) = DeterministicMove(from, to);
-            state.CombineConsuming(state.ModelOutput, from, x, ox + od * cx, x, od * cp, state.ModelOutput);
+            state.Set(x, ox * x + od * d);
             return;
         }
-        state.LastHistoryStep = index;
-        var e0 = MultistepHistory.Slot(state, index);
-        // eps = (x - alpha x0hat) / sigma with x0hat = cx x + cp p.
-        state.CombineConsuming(state.ModelOutput, from, e0, (1 - from.Alpha * cx) / from.Sigma, x, -from.Alpha * cp / from.Sigma, state.ModelOutput);
+        var ring = state.History(Name, HistoryQuantity, HistoryCapacity);
+        int history = Math.Min(Math.Min(SolverOrder - 1, ring.Available(index)), HistoryCapacity - 1);
+        var e0 = ring[index];
+        state.Set(e0, d.Eps); // eps_i = (x - alpha x0hat) / sigma, this step's history entry
+        ring.Record(index);
 
         int n = schedule.StepCount;
         int order = Math.Min(SolverOrder, history + 1);
@@ -89,13 +95,10 @@ public sealed class DeisSampler : Sampler
         double rho0 = from.SigmaOverAlpha, rho1 = to.SigmaOverAlpha;
         Span<double> c = stackalloc double[3];
         for (int j = 0; j < q; j++) c[j] = to.Alpha * BasisIntegral(l[..q], j, rho0, rho1);
-        double ofX = to.Alpha / from.Alpha;
-        switch (q)
-        {
-            case 1: state.Combine(x, ofX, x, c[0], e0); break;
-            case 2: state.Combine(x, ofX, x, c[0], e0, c[1], MultistepHistory.Slot(state, index - 1)); break;
-            default: state.Combine(x, ofX, x, c[0], e0, c[1], MultistepHistory.Slot(state, index - 1), c[2], MultistepHistory.Slot(state, index - 2)); break;
-        }
+        // x' = (alpha'/alpha) x + alpha' sum_j c_j eps_{i-j} (alpha' already in c_j).
+        var update = (to.Alpha / from.Alpha) * x + c[0] * e0;
+        for (int j = 1; j < q; j++) update += c[j] * ring[index - j];
+        state.Set(x, update);
     }
 
     /// <summary><c>integral_{a}^{b} L_j(log r) dr</c> for the Lagrange basis on the nodes <paramref name="nodes"/> (at most 3) in <c>log r</c>.</summary>

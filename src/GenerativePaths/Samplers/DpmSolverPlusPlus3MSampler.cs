@@ -35,7 +35,9 @@ public enum DpmSolverThirdOrderWeight
 /// <see cref="LowerOrderFinal"/> on schedules of fewer than 15 steps first order on the last step and at most second order on the one
 /// before. The second-order step is <see cref="DpmSolverPlusPlus2MSampler"/>'s (midpoint or Heun form). A history point at an
 /// infinite or zero log-SNR distance lowers the order.</para>
-/// <para>History: the denoised estimates in the four-slot ring of <see cref="MultistepHistory"/>.</para>
+/// <para>History: the denoised estimates in the state's three-slot ring <c>(dpmpp_3m, denoised)</c> (<c>dpmpp_3m_taylor</c> with the exact
+/// weight; <see cref="SamplerState{T}.History(string, string, int)"/>): a reset, a jump or another sampler's steps in between restart the
+/// warm-up at first order.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DpmSolverPlusPlus3MSampler : Sampler
@@ -65,6 +67,11 @@ public sealed class DpmSolverPlusPlus3MSampler : Sampler
     /// <inheritdoc/>
     public override string Name => ThirdOrderWeight == DpmSolverThirdOrderWeight.Peer ? "dpmpp_3m" : "dpmpp_3m_taylor";
 
+    // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out), and the ring's
+    // capacity: this step's estimate and the two before it.
+    private const string HistoryQuantity = "denoised";
+    private const int HistoryCapacity = 3;
+
     /// <inheritdoc/>
     public override void Step<T>(SamplerState<T> state, int index)
     {
@@ -72,12 +79,13 @@ public sealed class DpmSolverPlusPlus3MSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        int history = MultistepHistory.Available(state, index, 2);
-        state.LastHistoryStep = index;
-        var m0 = MultistepHistory.Slot(state, index);
+        var d = state.Denoise(x, from);
+        var ring = state.History(Name, HistoryQuantity, HistoryCapacity);
+        int history = Math.Min(ring.Available(index), HistoryCapacity - 1);
+        var m0 = ring[index];
+        ring.Record(index); // m0 is written below, by whichever update the order selects
 
         int n = schedule.StepCount;
         int order = Math.Min(3, history + 1);
@@ -99,28 +107,31 @@ public sealed class DpmSolverPlusPlus3MSampler : Sampler
         double ofM0 = to.Alpha * (1 - expMinusH);
         if (order == 1)
         {
-            state.CombineWithEstimate(state.ModelOutput, from, m0, cx, cp, ratio, ofM0);
+            // m0 = x0hat stored as the history entry and x' = (sigma'/sigma) x + alpha' (1 - e^{-h}) m0, in one pass.
+            state.Set(m0, d, x, ratio * x + ofM0 * m0);
             return;
         }
         double em1 = Paths.PathMath.ExpM1(-h); // e^{-h} - 1
+        var m1 = ring[index - 1];
         if (order == 2)
         {
-            var m1Only = MultistepHistory.Slot(state, index - 1);
+            // DPM-Solver++(2M): x' = (sigma'/sigma) x + alpha' (1 - e^{-h}) m0 + w (m0 - m1), w the midpoint or Heun weight.
             double ofDiff = SecondOrder == DpmSolverSecondOrder.Midpoint ? ofM0 / (2 * r0) : to.Alpha * (em1 / h + 1) / r0;
-            state.CombineWithEstimate(state.ModelOutput, from, m0, cx, cp, ratio, ofM0 + ofDiff, -ofDiff, m1Only);
+            state.Set(m0, d, x, ratio * x + (ofM0 + ofDiff) * m0 - ofDiff * m1);
             return;
         }
-        state.CombineConsuming(state.ModelOutput, from, m0, cx, x, cp, state.ModelOutput);
         double b = to.Alpha * (em1 / h + 1);                 // coefficient of D1
         double c = ThirdOrderWeight == DpmSolverThirdOrderWeight.Peer
             ? -to.Alpha * ((em1 + h) / (h * h) - 0.5)        // coefficient of D2 (diffusers, k-diffusion)
             : to.Alpha * (h * h - 2 * h - 2 * em1) / (h * h); // the exact integral of the quadratic term
         double q = r0 / (r0 + r1), u = 1 / (r0 + r1);
-        // D1_0 - D1_1 = (1/r0) m0 - (1/r0 + 1/r1) m1 + (1/r1) m2
+        // D1 = D1_0 + q (D1_0 - D1_1) and D2 = u (D1_0 - D1_1), with D1_0 = (m0 - m1) / r0 and
+        // D1_0 - D1_1 = (1/r0) m0 - (1/r0 + 1/r1) m1 + (1/r1) m2; collected per estimate:
         double d0 = 1 / r0, d1 = -1 / r0 - 1 / r1, d2 = 1 / r1;
         double c0 = ofM0 + b * (1 / r0 + q * d0) + c * u * d0;
         double c1 = b * (-1 / r0 + q * d1) + c * u * d1;
         double c2 = b * (q * d2) + c * u * d2;
-        state.Combine(x, ratio, x, c0, m0, c1, MultistepHistory.Slot(state, index - 1), c2, MultistepHistory.Slot(state, index - 2));
+        // x' = (sigma'/sigma) x + c0 m0 + c1 m1 + c2 m2 (m0 stored first: the update reads three history entries, two passes).
+        state.Set(m0, d, x, ratio * x + c0 * m0 + c1 * m1 + c2 * ring[index - 2]);
     }
 }

@@ -21,7 +21,8 @@ namespace GenerativePaths.Samplers;
 /// no division by zero): at higher order it adds the polynomial's correction to <c>alpha' x0hat</c> (about 5e-3 on the shared
 /// k-diffusion case), so reproducing the peers needs it. With <see cref="DenoisedFinalStep"/> the last step returns <c>alpha' x0hat</c>
 /// instead, as the library's other samplers do.</para>
-/// <para>History: <c>epshat</c> of each step in the four-slot ring described at <see cref="MultistepHistory"/>.</para>
+/// <para>History: <c>epshat</c> of each step in the state's four-slot ring <c>(lms, slope)</c> (<see cref="SamplerState{T}.History(string, string, int)"/>);
+/// a reset, a jump or another sampler's steps in between restart the warm-up at first order.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class LmsSampler : Sampler
@@ -32,8 +33,8 @@ public sealed class LmsSampler : Sampler
     public LmsSampler(int order = 4, bool denoisedFinalStep = false)
     {
         DenoisedFinalStep = denoisedFinalStep;
-        if (order is < 1 or > MultistepHistory.Capacity)
-            throw new ArgumentOutOfRangeException(nameof(order), order, $"The LMS order must lie in [1, {MultistepHistory.Capacity}].");
+        if (order is < 1 or > MaxOrder)
+            throw new ArgumentOutOfRangeException(nameof(order), order, $"The LMS order must lie in [1, {MaxOrder}].");
         Order = order;
     }
 
@@ -42,6 +43,9 @@ public sealed class LmsSampler : Sampler
 
     /// <summary>Whether a step to <c>sigma = 0</c> returns <c>alpha' x0hat</c> (true) or follows the multistep rule to <c>s = 0</c> (false, as the peers).</summary>
     public bool DenoisedFinalStep { get; }
+
+    // The highest order, and the capacity of the slope history (this step's slope and up to three earlier ones).
+    private const int MaxOrder = 4;
 
     // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out).
     private const string HistoryQuantity = "slope";
@@ -56,31 +60,33 @@ public sealed class LmsSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
-        int available = MultistepHistory.Available(state, index, Order - 1, Name, HistoryQuantity);
-        state.MarkHistory(Name, HistoryQuantity, index);
-        var current = MultistepHistory.Slot(state, index);
+        var d = state.Denoise(x, from);
         if (to.Sigma == 0 && DenoisedFinalStep)
         {
-            // The slope is not needed (the next step, if any, starts from a clean point and drops the history), so it is not formed:
-            // at a tiny sigma it would overflow.
-            state.Combine(x, to.Alpha * cx, x, to.Alpha * cp, state.ModelOutput);
+            // x' = alpha' x0hat. The slope is not needed (the next step, if any, starts from a clean point), so it is neither formed
+            // (at a tiny sigma it would overflow) nor recorded.
+            state.Set(x, to.Alpha * d);
             return;
         }
-        // epshat = (x - alpha x0hat) / sigma with x0hat = cx x + cp p.
-        state.Combine(current, (1 - from.Alpha * cx) / from.Sigma, x, -from.Alpha * cp / from.Sigma, state.ModelOutput);
+        var ring = state.History(Name, HistoryQuantity, MaxOrder);
+        // Earlier slopes usable: at most order - 1, and at most the ring's capacity - 1 (the entry of this step takes the last slot).
+        int available = Math.Min(Math.Min(Order - 1, ring.Available(index)), MaxOrder - 1);
+        var current = ring[index];
+        // The slope epshat = (x - alpha x0hat) / sigma, stored as this step's entry.
+        state.Set(current, d.Eps);
+        ring.Record(index);
 
         if (from.Alpha == 0)
         {
             // Zero terminal SNR: s is infinite; the first-order step x' = alpha' x0hat + sigma' epshat.
-            state.Combine(x, to.Alpha * cx, x, to.Alpha * cp, state.ModelOutput, to.Sigma, current);
+            state.Set(x, to.Alpha * d + to.Sigma * current);
             return;
         }
 
-        Span<double> nodes = stackalloc double[MultistepHistory.Capacity];
-        Span<int> steps = stackalloc int[MultistepHistory.Capacity];
+        Span<double> nodes = stackalloc double[MaxOrder];
+        Span<int> steps = stackalloc int[MaxOrder];
         nodes[0] = from.SigmaOverAlpha;
         steps[0] = index;
         int q = 1;
@@ -95,31 +101,18 @@ public sealed class LmsSampler : Sampler
             q++;
         }
 
-        Span<double> c = stackalloc double[MultistepHistory.Capacity];
+        Span<double> c = stackalloc double[MaxOrder];
         double target = to.Alpha == 0 ? double.PositiveInfinity : to.SigmaOverAlpha;
         if (double.IsInfinity(target))
             throw new InvalidOperationException($"Step {index}: LMS cannot step to a point with alpha = 0 (model time {to.ModelTime}); schedules run from noise to data.");
         LagrangeIntegrals(nodes[..q], nodes[0], target, c[..q]);
         if (!AllFinite(c[..q])) ScaledLagrangeIntegrals(nodes[..q], nodes[0], target, c[..q]);
 
+        // x' = (alpha'/alpha) x + alpha' sum_j c_j epshat_{i-j}.
         double a = to.Alpha;
-        double ofX = to.Alpha / from.Alpha;
-        switch (q)
-        {
-            case 1:
-                state.Combine(x, ofX, x, a * c[0], current);
-                break;
-            case 2:
-                state.Combine(x, ofX, x, a * c[0], current, a * c[1], MultistepHistory.Slot(state, steps[1]));
-                break;
-            case 3:
-                state.Combine(x, ofX, x, a * c[0], current, a * c[1], MultistepHistory.Slot(state, steps[1]), a * c[2], MultistepHistory.Slot(state, steps[2]));
-                break;
-            default:
-                state.Combine(x, ofX, x, a * c[0], current, a * c[1], MultistepHistory.Slot(state, steps[1]),
-                    a * c[2], MultistepHistory.Slot(state, steps[2]), a * c[3], MultistepHistory.Slot(state, steps[3]));
-                break;
-        }
+        var update = (to.Alpha / from.Alpha) * x + (a * c[0]) * current;
+        for (int j = 1; j < q; j++) update += (a * c[j]) * ring[steps[j]];
+        state.Set(x, update);
     }
 
     private static bool AllFinite(ReadOnlySpan<double> values)
@@ -136,7 +129,7 @@ public sealed class LmsSampler : Sampler
     internal static void ScaledLagrangeIntegrals(ReadOnlySpan<double> nodes, double a, double b, Span<double> weights)
     {
         double h = b - a;
-        Span<double> scaled = stackalloc double[MultistepHistory.Capacity];
+        Span<double> scaled = stackalloc double[MaxOrder];
         for (int j = 0; j < nodes.Length; j++) scaled[j] = (nodes[j] - a) / h;
         LagrangeIntegrals(scaled[..nodes.Length], 0, 1, weights);
         for (int j = 0; j < nodes.Length; j++) weights[j] *= h;
@@ -150,7 +143,7 @@ public sealed class LmsSampler : Sampler
     {
         int q = nodes.Length;
         double h = b - a;
-        Span<double> poly = stackalloc double[MultistepHistory.Capacity];
+        Span<double> poly = stackalloc double[MaxOrder];
         for (int j = 0; j < q; j++)
         {
             // prod_{k != j} (u - (s_k - a)) / (s_j - s_k), built up one factor at a time (poly[n] is the coefficient of u^n).

@@ -24,8 +24,10 @@ namespace GenerativePaths.Samplers;
 /// <c>e1 = eps(x)</c>, <c>e2 = eps(T(i -> m, e1))</c>, <c>e3 = eps(T(i -> m, e2))</c>, <c>e4 = eps(T(i -> i+1, e3))</c>,
 /// <c>x' = T(i -> i+1, (e1 + 2 e2 + 2 e3 + e4) / 6)</c> (four model calls); only <c>e1</c> enters the history, and PLMS takes over with
 /// the fourth-order weights. A Runge–Kutta step to <c>sigma' = 0</c> is the first-order step.</para>
-/// <para>History: the noise estimates in the four-slot ring of <see cref="MultistepHistory"/>; the predicted point of the warm-up in <c>Scratch(0)</c>
-/// (and the Runge–Kutta stages' sum in <c>Scratch(1)</c>).</para>
+/// <para>History: the noise estimates in the state's four-slot ring <c>(plms, eps)</c> (<c>(pndm, eps)</c> with the Runge–Kutta warm-up;
+/// <see cref="SamplerState{T}.History(string, string, int)"/>): a reset, a jump or another sampler's steps in between restart the warm-up.
+/// The predicted point of the warm-up is in the buffer <c>plms_predicted</c>, the Runge–Kutta stage point and stages' sum in
+/// <c>pndm_stage</c> and <c>pndm_stage_sum</c>.</para>
 /// <para>Thread safety: immutable (it holds only its option); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class PlmsSampler : Sampler
@@ -41,6 +43,11 @@ public sealed class PlmsSampler : Sampler
     /// <inheritdoc/>
     public override string Name => RungeKuttaWarmUp ? "pndm" : "plms";
 
+    // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out), and the ring's
+    // capacity: this step's noise estimate and up to three earlier ones.
+    private const string HistoryQuantity = "eps";
+    private const int HistoryCapacity = 4;
+
     /// <inheritdoc/>
     public override void Step<T>(SamplerState<T> state, int index)
     {
@@ -48,55 +55,57 @@ public sealed class PlmsSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        int history = MultistepHistory.Available(state, index, 3);
+        var d = state.Denoise(x, from);
+        var ring = state.History(Name, HistoryQuantity, HistoryCapacity);
+        int history = Math.Min(ring.Available(index), HistoryCapacity - 1);
         bool firstOrder = from.Alpha == 0 || (history == 0 && to.Sigma == 0);
         if (firstOrder)
         {
-            state.LastHistoryStep = -1;
+            // DDIM's first-order step in data prediction, x' = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0hat; no entry is
+            // recorded, so the next step starts without history.
             var (ox, od) = DeterministicMove(from, to);
-            state.CombineConsuming(state.ModelOutput, from, x, ox + od * cx, x, od * cp, state.ModelOutput);
+            state.Set(x, ox * x + od * d);
             return;
         }
-        state.LastHistoryStep = index;
-        var e0 = MultistepHistory.Slot(state, index);
-        state.CombineConsuming(state.ModelOutput, from, e0, (1 - from.Alpha * cx) / from.Sigma, x, -from.Alpha * cp / from.Sigma, state.ModelOutput);
+        var e0 = ring[index];
+        state.Set(e0, d.Eps); // e_i = (x - alpha x0hat) / sigma, this step's history entry
+        ring.Record(index);
         double ofX = to.Alpha / from.Alpha, ofE = to.Sigma - to.Alpha * from.Sigma / from.Alpha;
         if (RungeKuttaWarmUp && history < 3 && to.Sigma > 0)
         {
             RungeKuttaStep(state, from, to, e0);
             return;
         }
+        // x' = (alpha'/alpha) x + (sigma' - alpha' sigma / alpha) E, E the Adams–Bashforth combination of the noise estimates.
         switch (history)
         {
             case 0:
             {
-                // Warm-up: predict with e0, evaluate there, step again with the mean of the two noise estimates.
-                var predicted = state.Scratch(0);
-                state.Combine(predicted, ofX, x, ofE, e0);
-                var (px, pp) = state.Evaluate(predicted, to, state.SecondOutput);
-                double ex = (1 - to.Alpha * px) / to.Sigma, ep = -to.Alpha * pp / to.Sigma;
-                state.Combine(x, ofX, x, ofE / 2, e0, ofE / 2 * ex, predicted, ofE / 2 * ep, state.SecondOutput);
+                // Warm-up: predict with e0, evaluate there (e'), step again with E = (e0 + e') / 2.
+                var predicted = state.Buffer("plms_predicted");
+                state.Set(predicted, ofX * x + ofE * e0);
+                var d2 = state.Denoise(predicted, to);
+                state.Set(x, ofX * x + (ofE / 2) * e0 + (ofE / 2) * d2.Eps);
                 break;
             }
             case 1:
-                state.Combine(x, ofX, x, ofE * 1.5, e0, -ofE * 0.5, MultistepHistory.Slot(state, index - 1));
+                state.Set(x, ofX * x + (ofE * 1.5) * e0 + (-ofE * 0.5) * ring[index - 1]);
                 break;
             case 2:
-                state.Combine(x, ofX, x, ofE * 23 / 12, e0, -ofE * 16 / 12, MultistepHistory.Slot(state, index - 1), ofE * 5 / 12, MultistepHistory.Slot(state, index - 2));
+                state.Set(x, ofX * x + (ofE * 23 / 12) * e0 + (-ofE * 16 / 12) * ring[index - 1] + (ofE * 5 / 12) * ring[index - 2]);
                 break;
             default:
-                state.Combine(x, ofX, x, ofE * 55 / 24, e0, -ofE * 59 / 24, MultistepHistory.Slot(state, index - 1), ofE * 37 / 24, MultistepHistory.Slot(state, index - 2),
-                    -ofE * 9 / 24, MultistepHistory.Slot(state, index - 3));
+                state.Set(x, ofX * x + (ofE * 55 / 24) * e0 + (-ofE * 59 / 24) * ring[index - 1] + (ofE * 37 / 24) * ring[index - 2]
+                    + (-ofE * 9 / 24) * ring[index - 3]);
                 break;
         }
     }
 
     /// <summary>PNDM's pseudo fourth-order Runge–Kutta step from <paramref name="from"/> to <paramref name="to"/> (the first stage's noise
     /// estimate <paramref name="e1"/> is already in the history).</summary>
-    private static void RungeKuttaStep<T>(SamplerState<T> state, Schedules.SchedulePoint from, Schedules.SchedulePoint to, Tensors.BatchTensor<T> e1)
+    private static void RungeKuttaStep<T>(SamplerState<T> state, SchedulePoint from, SchedulePoint to, Tensors.BatchTensor<T> e1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var path = state.Schedule.Path;
@@ -104,25 +113,22 @@ public sealed class PlmsSampler : Sampler
         bool discrete = path is Paths.DiscreteVpPath;
         double tFrom = discrete ? from.ModelTime : path.TimeFromLogSnr(from.LogSnr), tTo = discrete ? to.ModelTime : path.TimeFromLogSnr(to.LogSnr);
         double tMid = 0.5 * (tFrom + tTo);
-        var mid = new Schedules.SchedulePoint(path.Alpha(tMid), path.Sigma(tMid), path.ModelTime(tMid));
+        var mid = new SchedulePoint(path.Alpha(tMid), path.Sigma(tMid), path.ModelTime(tMid));
         var x = state.X;
-        var xs = state.Scratch(0);
-        var sum = state.Scratch(1);
+        var xs = state.Buffer("pndm_stage"); // the stage's point
+        var sum = state.Buffer("pndm_stage_sum"); // e1 + 2 e2 + 2 e3
         // T(i -> p, e) = (alpha_p / alpha) x + (sigma_p - alpha_p sigma / alpha) e.
         double ax = mid.Alpha / from.Alpha, ae = mid.Sigma - mid.Alpha * from.Sigma / from.Alpha;
-        state.Combine(xs, ax, x, ae, e1);
-        var (c2x, c2p) = state.Evaluate(xs, mid, state.SecondOutput);
-        double k2x = (1 - mid.Alpha * c2x) / mid.Sigma, k2p = -mid.Alpha * c2p / mid.Sigma; // e2 = k2x xs + k2p p2
-        state.Combine(sum, 1, e1, 2 * k2x, xs, 2 * k2p, state.SecondOutput);
-        state.Combine(xs, ax, x, ae * k2x, xs, ae * k2p, state.SecondOutput);
-        var (c3x, c3p) = state.Evaluate(xs, mid, state.SecondOutput);
-        double k3x = (1 - mid.Alpha * c3x) / mid.Sigma, k3p = -mid.Alpha * c3p / mid.Sigma;
-        state.Combine(sum, 1, sum, 2 * k3x, xs, 2 * k3p, state.SecondOutput);
         double bx = to.Alpha / from.Alpha, be = to.Sigma - to.Alpha * from.Sigma / from.Alpha;
-        state.Combine(xs, bx, x, be * k3x, xs, be * k3p, state.SecondOutput);
-        var (c4x, c4p) = state.Evaluate(xs, to, state.SecondOutput);
-        double k4x = (1 - to.Alpha * c4x) / to.Sigma, k4p = -to.Alpha * c4p / to.Sigma;
+        state.Set(xs, ax * x + ae * e1);
+        var d2 = state.Denoise(xs, mid); // e2 = d2.Eps
+        state.Set(sum, e1 + 2 * d2.Eps);
+        state.Set(xs, ax * x + ae * d2.Eps); // in place: e2 reads the stage point before it is overwritten
+        var d3 = state.Denoise(xs, mid); // e3 = d3.Eps
+        state.Set(sum, sum + 2 * d3.Eps);
+        state.Set(xs, bx * x + be * d3.Eps);
+        var d4 = state.Denoise(xs, to); // e4 = d4.Eps
         // x' = T(i -> i+1, (e1 + 2 e2 + 2 e3 + e4) / 6)
-        state.Combine(x, bx, x, be / 6, sum, be / 6 * k4x, xs, be / 6 * k4p, state.SecondOutput);
+        state.Set(x, bx * x + (be / 6) * sum + (be / 6) * d4.Eps);
     }
 }

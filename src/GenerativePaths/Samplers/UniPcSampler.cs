@@ -38,8 +38,10 @@ public enum UniPcVariant
 /// step for both <c>B(h)</c> (diffusers' bh1 returns NaN there from <c>0 * infinity</c>; its order-2 final step has no finite limit,
 /// so the library takes it at first order); a step from <c>alpha = 0</c> (infinite <c>h</c>) is first order without corrector
 /// terms. History points with a zero-length step (<c>r_k = 0</c> or two equal <c>r_k</c>) lower the order.</para>
-/// <para>History: the denoised estimates in the four-slot ring of <see cref="MultistepHistory"/> and the previous sample in
-/// <c>Scratch(1)</c>, so orders up to 3 are supported.</para>
+/// <para>History: the denoised estimates in the state's four-slot ring <c>(unipc, denoised)</c>
+/// (<see cref="SamplerState{T}.History(string, string, int)"/>; a reset, a jump or another sampler's steps in between restart at first
+/// order without corrector) and the previous sample, the corrector's source, in the buffer <c>unipc_last_x</c>, so orders up to 3 are
+/// supported.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class UniPcSampler : Sampler
@@ -51,8 +53,8 @@ public sealed class UniPcSampler : Sampler
     /// <param name="disableCorrector">Step indices whose result is not corrected (diffusers' <c>disable_corrector</c>).</param>
     public UniPcSampler(int solverOrder = 2, UniPcVariant variant = UniPcVariant.Bh2, bool lowerOrderFinal = true, IEnumerable<int>? disableCorrector = null)
     {
-        if (solverOrder is < 1 or > MultistepHistory.Capacity - 1)
-            throw new ArgumentOutOfRangeException(nameof(solverOrder), solverOrder, $"The UniPC order must lie in [1, {MultistepHistory.Capacity - 1}].");
+        if (solverOrder is < 1 or > MaxOrder)
+            throw new ArgumentOutOfRangeException(nameof(solverOrder), solverOrder, $"The UniPC order must lie in [1, {MaxOrder}].");
         if (!Enum.IsDefined(variant)) throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown B(h).");
         SolverOrder = solverOrder;
         Variant = variant;
@@ -72,8 +74,15 @@ public sealed class UniPcSampler : Sampler
     /// <summary>Step indices whose result the corrector leaves alone.</summary>
     public IReadOnlySet<int> DisableCorrector { get; }
 
+    // The highest order, and the capacity of the history ring: the corrector of order 3 at step i reads m_i and m_{i-1} .. m_{i-3}.
+    private const int MaxOrder = 3;
+    private const int HistoryCapacity = MaxOrder + 1;
+
     // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out).
     private const string HistoryQuantity = "denoised";
+
+    // The sample the last step started from (after its correction): the source of the corrector at the next step.
+    private const string LastSampleBuffer = "unipc_last_x";
 
     /// <inheritdoc/>
     public override string Name => "unipc";
@@ -85,30 +94,31 @@ public sealed class UniPcSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
-        int history = MultistepHistory.Available(state, index, SolverOrder, Name, HistoryQuantity);
-        state.MarkHistory(Name, HistoryQuantity, index);
-        var m = MultistepHistory.Slot(state, index);
-        state.Combine(m, cx, x, cp, state.ModelOutput);
-        var last = state.Scratch(1);
+        var d = state.Denoise(x, from);
+        var ring = state.History(Name, HistoryQuantity, HistoryCapacity);
+        int history = Math.Min(Math.Min(SolverOrder, ring.Available(index)), HistoryCapacity - 1);
+        var m = ring[index];
+        state.Set(m, d); // m_i = x0hat, this step's history entry
+        ring.Record(index);
+        var last = state.Buffer(LastSampleBuffer);
 
         // Correct this point, reached by the previous step's predictor, with the model output just computed.
         if (history > 0 && !DisableCorrector.Contains(index - 1))
         {
             int p = Math.Min(PlannedOrder(index - 1, schedule.StepCount), history);
-            Update(state, index - 1, p, corrector: true, source: last, destination: last);
+            Update(state, ring, index - 1, p, corrector: true, source: last, destination: last);
         }
-        else state.Combine(last, 1, x);
+        else state.Set(last, x);
 
         if (to.Sigma == 0)
         {
-            state.Combine(x, to.Alpha, m); // the limit h -> infinity: alpha' x0hat
+            state.Set(x, to.Alpha * m); // the limit h -> infinity: alpha' x0hat
             return;
         }
         int order = Math.Min(PlannedOrder(index, schedule.StepCount), history + 1);
-        Update(state, index, order, corrector: false, source: last, destination: x);
+        Update(state, ring, index, order, corrector: false, source: last, destination: x);
     }
 
     /// <summary>diffusers' order of the predictor at step <paramref name="i"/> (warm-up and lower_order_final).</summary>
@@ -121,28 +131,29 @@ public sealed class UniPcSampler : Sampler
     /// <summary>
     /// The UniP (or UniC) update of order <paramref name="order"/> from point <paramref name="i"/> (sample <paramref name="source"/>,
     /// estimate <c>m_i</c>) to point <c>i + 1</c>, written to <paramref name="destination"/>; the corrector also uses <c>m_{i+1}</c>.
+    /// The estimates are the entries of <paramref name="ring"/>.
     /// </summary>
-    private void Update<T>(SamplerState<T> state, int i, int order, bool corrector, BatchTensor<T> source, BatchTensor<T> destination)
+    private void Update<T>(SamplerState<T> state, HistoryRing<T> ring, int i, int order, bool corrector, BatchTensor<T> source, BatchTensor<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var schedule = state.Schedule;
         var from = schedule[i];
         var to = schedule[i + 1];
         double lambda0 = from.LogSnr, h = to.LogSnr - lambda0;
-        var m0 = MultistepHistory.Slot(state, i);
+        var m0 = ring[i];
         double ratio = to.Sigma / from.Sigma;
         if (!double.IsFinite(h) || h == 0)
         {
             // From alpha = 0 (h infinite) or a zero-length step: the first-order (DDIM) step, x' = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) m_i.
             // (As a corrector this reproduces the first-order predictor that led here: the point is kept.)
-            if (corrector) state.Combine(destination, 1, state.X);
-            else state.Combine(destination, ratio, source, to.Alpha - ratio * from.Alpha, m0);
+            if (corrector) state.Set(destination, state.X);
+            else state.Set(destination, ratio * source + (to.Alpha - ratio * from.Alpha) * m0);
             return;
         }
 
         // Ratios r_k of the earlier steps that can be used (finite and non-zero).
         int extra = order - 1; // earlier estimates m_{i-1} .. m_{i-order+1}
-        Span<double> r = stackalloc double[MultistepHistory.Capacity];
+        Span<double> r = stackalloc double[HistoryCapacity];
         int k = 0;
         while (k < extra)
         {
@@ -159,7 +170,7 @@ public sealed class UniPcSampler : Sampler
         double hh = -h;
         double phi1 = ExpM1(hh);
         double bh = Variant == UniPcVariant.Bh1 ? hh : phi1;
-        Span<double> b = stackalloc double[MultistepHistory.Capacity];
+        Span<double> b = stackalloc double[HistoryCapacity];
         double factorial = 1;
         for (int j = 0; j < n; j++)
         {
@@ -167,7 +178,7 @@ public sealed class UniPcSampler : Sampler
             factorial *= j + 2;
         }
 
-        Span<double> rho = stackalloc double[MultistepHistory.Capacity];
+        Span<double> rho = stackalloc double[HistoryCapacity];
         if (!corrector)
         {
             if (used == 1) rho[0] = 0.5;
@@ -179,31 +190,22 @@ public sealed class UniPcSampler : Sampler
         // x' = ratio x - alpha' phi1 m0 - alpha' B(h) (sum_k rho_k (m_{i-k-1} - m0) / r_k [+ rho_last (m_new - m0)]).
         double w = -to.Alpha * bh;
         double ofM0 = -to.Alpha * phi1;
-        Span<double> coefficient = stackalloc double[MultistepHistory.Capacity];
+        Span<double> coefficient = stackalloc double[HistoryCapacity];
         for (int j = 0; j < used; j++)
         {
             coefficient[j] = w * rho[j] / r[j];
             ofM0 -= coefficient[j];
         }
-        BatchTensor<T>? mNew = null;
         double ofNew = 0;
         if (corrector)
         {
-            mNew = MultistepHistory.Slot(state, i + 1);
             ofNew = w * rho[used];
             ofM0 -= ofNew;
         }
-        var m1 = used > 0 ? MultistepHistory.Slot(state, i - 1) : null;
-        var m2 = used > 1 ? MultistepHistory.Slot(state, i - 2) : null;
-        switch (used, corrector)
-        {
-            case (0, false): state.Combine(destination, ratio, source, ofM0, m0); break;
-            case (0, true): state.Combine(destination, ratio, source, ofM0, m0, ofNew, mNew!); break;
-            case (1, false): state.Combine(destination, ratio, source, ofM0, m0, coefficient[0], m1!); break;
-            case (1, true): state.Combine(destination, ratio, source, ofM0, m0, coefficient[0], m1!, ofNew, mNew!); break;
-            case (2, false): state.Combine(destination, ratio, source, ofM0, m0, coefficient[0], m1!, coefficient[1], m2!); break;
-            default: state.Combine(destination, ratio, source, ofM0, m0, coefficient[0], m1!, coefficient[1], m2!, ofNew, mNew!); break;
-        }
+        var update = ratio * source + ofM0 * m0;
+        for (int j = 0; j < used; j++) update += coefficient[j] * ring[i - j - 1];
+        if (corrector) update += ofNew * ring[i + 1];
+        state.Set(destination, update);
     }
 
     /// <summary><c>e^x - 1</c> without cancellation: <c>2 tanh(x/2) / (1 - tanh(x/2))</c>.</summary>
@@ -245,8 +247,8 @@ public sealed class UniPcSampler : Sampler
     private static void SolveVandermonde(ReadOnlySpan<double> r, ReadOnlySpan<double> b, Span<double> rho)
     {
         int q = r.Length;
-        Span<double> a = stackalloc double[MultistepHistory.Capacity * MultistepHistory.Capacity];
-        Span<double> y = stackalloc double[MultistepHistory.Capacity];
+        Span<double> a = stackalloc double[HistoryCapacity * HistoryCapacity];
+        Span<double> y = stackalloc double[HistoryCapacity];
         for (int row = 0; row < q; row++)
         {
             y[row] = b[row];

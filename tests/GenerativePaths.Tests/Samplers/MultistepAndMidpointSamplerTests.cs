@@ -81,9 +81,10 @@ public class MultistepAndMidpointSamplerTests
             var schedule = new StepSchedule(new VarianceExplodingPath(0, sigmas[0]), sigmas.Select(s => new SchedulePoint(1, s, s)));
             using var x = BatchTensor<double>.FromRows(oracle[3]);
             var state = new SamplerState<double>(new GaussianMixtureModel<double>(Mix, Prediction.Data, ModelTimeMaps.VarianceExploding()), schedule, x);
+            var ring = state.History("lms", "slope", 4); // LMS's own history ring
             for (int i = 0; i < 3; i++)
             {
-                var slot = MultistepHistory.Slot(state, i);
+                var slot = ring[i];
                 for (int b = 0; b < 3; b++)
                 {
                     var d = new double[4];
@@ -91,7 +92,7 @@ public class MultistepAndMidpointSamplerTests
                     for (int j = 0; j < 4; j++) slot.Row(b)[j] = (oracle[i][b][j] - d[j]) / sigmas[i];
                 }
             }
-            for (int i = 0; i < 3; i++) state.MarkHistory("lms", "slope", i); // the oracle's slopes stand for LMS's own history
+            for (int i = 0; i < 3; i++) ring.Record(i); // the oracle's slopes stand for LMS's own history
             var sampler = new LmsSampler(4);
             for (int i = 3; i < n; i++) { state.BeginStep(i); sampler.Step(state, i); }
             return x.ToRows().Zip(oracle[^1], (a, b) => a.Zip(b, (u, v) => Math.Abs(u - v)).Max()).Max();
