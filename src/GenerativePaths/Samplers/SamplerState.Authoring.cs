@@ -101,28 +101,47 @@ public sealed partial class SamplerState<T>
     /// <paramref name="estimate"/> (e.g. a history entry), then writes <paramref name="update"/>, which may read <paramref name="estimate"/>
     /// as just written, into <paramref name="destination"/>.
     /// </summary>
-    /// <remarks>Formula: <c>e = c_x x + c_p p</c>, then <c>destination = sum_j c_j x_j</c>. When the destination is the estimate's input
-    /// and the update reads only it, <paramref name="estimate"/> and one other tensor with scalar coefficients, both outputs come from one
-    /// pass (5 memory transfers instead of 7), bit-identical to the two <see cref="Set(BatchTensor{T}, in TensorCombination{T})"/> calls
-    /// it otherwise makes.</remarks>
+    /// <remarks>Formula: <c>e = c_x x + c_p p</c>, then <c>destination = sum_j c_j x_j</c>; see
+    /// <see cref="Set(BatchTensor{T}, in TensorCombination{T}, BatchTensor{T}, in TensorCombination{T})"/>.</remarks>
     /// <exception cref="InvalidOperationException">As <see cref="Set(BatchTensor{T}, in TensorCombination{T})"/>.</exception>
     public void Set(BatchTensor<T> estimate, in Denoised<T> denoised, BatchTensor<T> destination, in TensorCombination<T> update)
+        => Set(estimate, denoised.Estimate, destination, update);
+
+    /// <summary>
+    /// Two outputs in one pass: stores <paramref name="value"/> into <paramref name="stored"/> (e.g. a history entry: the denoised
+    /// estimate, or the noise estimate <c>d.Eps</c>), then writes <paramref name="update"/>, which may read <paramref name="stored"/> as
+    /// just written, into <paramref name="destination"/>.
+    /// </summary>
+    /// <remarks>Formula: <c>e = value</c>, then <c>destination = sum_j c_j x_j</c>. When <paramref name="value"/> reads the destination and
+    /// one other tensor <c>p</c> (as an estimate <c>c_x x + c_p p</c> does) and <paramref name="update"/> reads only the destination,
+    /// <paramref name="stored"/> and at most one more tensor, all with scalar coefficients, both outputs come from one pass (5 memory
+    /// transfers instead of 7), bit-identical to the two <see cref="Set(BatchTensor{T}, in TensorCombination{T})"/> calls it otherwise
+    /// makes.</remarks>
+    /// <exception cref="InvalidOperationException">As <see cref="Set(BatchTensor{T}, in TensorCombination{T})"/>.</exception>
+    public void Set(BatchTensor<T> stored, in TensorCombination<T> value, BatchTensor<T> destination, in TensorCombination<T> update)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        ArgumentNullException.ThrowIfNull(stored);
         ArgumentNullException.ThrowIfNull(destination);
-        if (!denoised.PerSample && ReferenceEquals(destination, denoised.Input) && TrySetWithEstimate(estimate, denoised, update)) return;
-        Set(estimate, denoised);
+        if (TrySetTwo(stored, value, destination, update)) return;
+        Set(stored, value);
         Set(destination, update);
     }
 
-    private bool TrySetWithEstimate(BatchTensor<T> estimate, in Denoised<T> denoised, in TensorCombination<T> update)
+    private bool TrySetTwo(BatchTensor<T> stored, in TensorCombination<T> value, BatchTensor<T> x, in TensorCombination<T> update)
     {
-        if (update.HasSampleFactors) return false;
-        var x = denoised.Input;
-        if (ReferenceEquals(estimate, x) || ReferenceEquals(estimate, denoised.Output)) return false;
+        if (value.HasSampleFactors || update.HasSampleFactors || ReferenceEquals(stored, x)) return false;
         var slots = new TensorSlots<T>();
         Span<BatchTensor<T>?> tensors = slots;
         Span<double> scalars = stackalloc double[TensorCombination<T>.MaxTensors];
+        // The stored value: ce x + cp p.
+        if (value.Merge(tensors, scalars) != 2) return false;
+        double ce, cp;
+        BatchTensor<T> p;
+        if (ReferenceEquals(tensors[0], x)) { ce = scalars[0]; cp = scalars[1]; p = tensors[1]!; }
+        else if (ReferenceEquals(tensors[1], x)) { ce = scalars[1]; cp = scalars[0]; p = tensors[0]!; }
+        else return false;
+        if (ReferenceEquals(p, stored)) return false;
+        // The update: a x + b e (+ c q).
         int n = update.Merge(tensors, scalars);
         double a = 0, b = 0, c = 0;
         BatchTensor<T>? q = null;
@@ -130,17 +149,26 @@ public sealed partial class SamplerState<T>
         {
             var t = tensors[j]!;
             if (ReferenceEquals(t, x)) a = scalars[j];
-            else if (ReferenceEquals(t, estimate)) b = scalars[j];
+            else if (ReferenceEquals(t, stored)) b = scalars[j];
             else if (q is null) { q = t; c = scalars[j]; }
             else return false;
         }
-        CheckGuards(denoised.Estimate);
+        CheckGuards(value);
         CheckGuards(update);
-        CheckTerms(x, denoised.Output, estimate, q ?? denoised.Output);
-        bool finite = TensorKernels.CombineWithEstimateAllFinite(x.Span, estimate.Span, denoised.Output.Span, q is null ? default : q.Span,
-            T.CreateTruncating(denoised.OfState), T.CreateTruncating(denoised.OfOutput), T.CreateTruncating(a), T.CreateTruncating(b), T.CreateTruncating(c), q is not null);
-        Bump(estimate);
-        AfterWrite(x, finite, denoised.Output, denoised.Point);
+        CheckTerms(x, p, stored, q ?? p);
+        bool finite = TensorKernels.CombineWithEstimateAllFinite(x.Span, stored.Span, p.Span, q is null ? default : q.Span,
+            T.CreateTruncating(ce), T.CreateTruncating(cp), T.CreateTruncating(a), T.CreateTruncating(b), T.CreateTruncating(c), q is not null);
+        if (!finite)
+        {
+            for (int k = 0; k < _pendingCount; k++)
+                if (value.Reads(_pending[k].Output) || update.Reads(_pending[k].Output)) ThrowIfNonFinite(_pending[k].Output, _pending[k].Point);
+            ThrowIfPendingNonFinite();
+            var bad = FiniteCheck.AllFinite<T>(stored.Span) ? x : stored;
+            throw new NonFiniteStateException(StepIndex, Schedule[StepIndex].ModelTime, TensorReductions.FirstNonFiniteSample(bad), isInitialState: false);
+        }
+        // Both outputs were written from every element of p (and q): the fused check covers the pending outputs they read.
+        AfterSet(stored, true, value);
+        AfterSet(x, true, update);
         return true;
     }
 

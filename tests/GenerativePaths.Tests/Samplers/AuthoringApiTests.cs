@@ -103,6 +103,16 @@ public class AuthoringApiTests
         s2.Set(x2, 0.9 * x2 + 0.3 * e2 - 0.1 * prev);         // two passes
         Assert.Equal(e2.Span.ToArray(), e1.Span.ToArray());
         Assert.Equal(x2.Span.ToArray(), x1.Span.ToArray());
+
+        // The same with the noise estimate as the stored value (LMS, PLMS and DEIS keep slopes).
+        s1.BeginStep(2); s2.BeginStep(2);
+        d1 = s1.Denoise(x1, schedule[2]);
+        d2 = s2.Denoise(x2, schedule[2]);
+        s1.Set(e1, d1.Eps, x1, 1.1 * x1 - 0.2 * e1);
+        s2.Set(e2, d2.Eps);
+        s2.Set(x2, 1.1 * x2 - 0.2 * e2);
+        Assert.Equal(e2.Span.ToArray(), e1.Span.ToArray());
+        Assert.Equal(x2.Span.ToArray(), x1.Span.ToArray());
     }
 
     [Fact]
