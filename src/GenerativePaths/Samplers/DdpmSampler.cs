@@ -50,12 +50,13 @@ public sealed class DdpmSampler : Sampler
         var from = state.Schedule[index];
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
-        var (cx, cp) = state.Evaluate(state.X, from, state.ModelOutput);
+        var x = state.X;
+        var d = state.Denoise(x, from);
         if (to.Alpha == 0)
         {
             // A step between zero-SNR points (alpha = alpha' = 0): x = sigma eps exactly, so x' = (sigma' / sigma) x with no noise
-            // (the identity on a repeated point).
-            state.Combine(state.X, to.Sigma / from.Sigma, state.X);
+            // (the identity on a repeated point). The 0 x0hat term only reads the model output, so that its finite check still runs.
+            state.Set(x, (to.Sigma / from.Sigma) * x + 0 * d);
             return;
         }
         double r = from.Alpha / to.Alpha;
@@ -77,15 +78,15 @@ public sealed class DdpmSampler : Sampler
             ofDenoised = to.Alpha * rel;
             smallVariance = to.Sigma * to.Sigma * rel;
         }
-        double a = ofX + ofDenoised * cx, b = ofDenoised * cp;
+        // x' = mean(x, x0hat) + std z, the posterior mean (r sigma'^2 / sigma^2) x + (alpha' beta^2 / sigma^2) x0hat.
         if (to.Sigma == 0)
         {
-            state.Combine(state.X, a, state.X, b, state.ModelOutput);
+            state.Set(x, ofX * x + ofDenoised * d);
             return;
         }
         double variance = Variance == DdpmVariance.FixedSmall ? smallVariance : beta2;
-        var z = state.Scratch(0);
+        var z = state.Buffer(NoiseBuffer);
         state.DrawNoise(index, z);
-        state.Combine(state.X, a, state.X, b, state.ModelOutput, Math.Sqrt(variance), z);
+        state.Set(x, ofX * x + ofDenoised * d + Math.Sqrt(variance) * z);
     }
 }

@@ -60,8 +60,9 @@ public interface IAdaptiveAttemptObserver
 /// <c>alpha = 0</c> is the first-order limit <c>x' = (sigma'/sigma) x + alpha' x0hat</c>. A run that needs more than
 /// <see cref="MaxEvaluations"/> evaluations in one step, or whose step size falls below <c>1e-10</c>, raises an exception.</para>
 /// <para>The step allocates its per-sample controller arrays (a few doubles per sample) once per call; its attempts allocate nothing
-/// (with per-sample control and noise, one small row view per drawn row).
-/// It uses every scratch and history buffer of the state and leaves no multistep history.</para>
+/// (with per-sample control and noise, one small row view per drawn row). Its tensors are the state's named buffers
+/// <c>dpm_adaptive_*</c> and the noise buffer, its per-row coefficients the state's <c>dpm_adaptive_*</c> coefficients; it writes no
+/// history ring, so a multistep sampler that follows it starts again from first order.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DpmSolverAdaptiveSampler : Sampler
@@ -160,19 +161,19 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
         var from = schedule[index];
         var to = schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
-        state.LastHistoryStep = -1; // the buffers below overwrite any multistep history
         var x = state.X;
         if (to.Sigma == 0 || from.Alpha == 0 || to.Alpha == 0 || !(to.LogSnr > from.LogSnr))
         {
-            var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
+            // The first-order limit x' = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0hat.
+            var d = state.Denoise(x, from);
             var (ofX, ofD) = DeterministicMove(from, to);
-            state.Combine(x, ofX + ofD * cx, x, ofD * cp, state.ModelOutput);
+            state.Set(x, ofX * x + ofD * d);
             return;
         }
         new Run<T>(this, state, index, from, to).Solve();
     }
 
-    /// <summary>The per-call working set of one adaptive step (rows' controllers, points and buffers).</summary>
+    /// <summary>The per-call working set of one adaptive step (rows' controllers, points, buffers and per-row coefficients).</summary>
     private sealed class Run<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly DpmSolverAdaptiveSampler _o;
@@ -180,12 +181,16 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
         private readonly int _index, _rows, _groups;
         private readonly SchedulePoint _to;
         private readonly double _lambdaEnd;
-        private readonly double[] _s, _h, _e0, _e1, _e2, _err, _cx, _cp;
+        private readonly double[] _s, _h, _e0, _e1, _e2, _err;
+        private readonly long[] _count;
         private readonly int[] _accepted;
         private readonly bool[] _errsSet, _active, _accept;
         private readonly SchedulePoint[] _pS, _p1, _p2, _pT, _pNext, _pEval;
         private readonly double[] _su;
         private readonly BatchTensor<T> _x, _p, _u, _eps, _eps1, _eps2, _xLow, _xHigh, _xPrev;
+        // Per-sample control: the rows' coefficients of a formula (of x, eps and the third tensor), of the move (of x, x_high, z and,
+        // for x_prev, x_low) and of the conversion to eps (of u and the model output p; _cx, _cp those of x0hat).
+        private readonly SampleCoefficients _ofX, _ofEps, _ofOther, _ofHigh, _ofNoise, _ofLow, _epsOfU, _epsOfP, _cx, _cp;
         private readonly double _b1, _b2, _b3;
         private int _attempts;
 
@@ -196,21 +201,27 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
             _groups = o.Control == AdaptiveStepControl.PerSample ? _rows : 1;
             _lambdaEnd = to.LogSnr;
             _s = new double[_groups]; _h = new double[_groups]; _e0 = new double[_groups]; _e1 = new double[_groups]; _e2 = new double[_groups];
-            _err = new double[_groups]; _accepted = new int[_groups]; _errsSet = new bool[_groups]; _active = new bool[_groups]; _accept = new bool[_groups];
+            _err = new double[_groups]; _count = new long[_groups]; _accepted = new int[_groups];
+            _errsSet = new bool[_groups]; _active = new bool[_groups]; _accept = new bool[_groups];
             _su = new double[_groups];
             _pS = new SchedulePoint[_groups]; _p1 = new SchedulePoint[_groups]; _p2 = new SchedulePoint[_groups]; _pT = new SchedulePoint[_groups];
             _pNext = new SchedulePoint[_groups]; _pEval = new SchedulePoint[_rows];
-            _cx = new double[_rows]; _cp = new double[_rows];
             Array.Fill(_s, from.LogSnr);
             Array.Fill(_h, o.HInit);
             Array.Fill(_active, true);
             Array.Fill(_pS, from);
             double k = o.Eta > 0 ? 1.5 : o.Order;
             _b1 = (o.PCoeff + o.ICoeff + o.DCoeff) / k; _b2 = -(o.PCoeff + 2 * o.DCoeff) / k; _b3 = o.DCoeff / k;
-            _x = state.X; _p = state.ModelOutput; _u = state.SecondOutput;
-            _eps = state.Scratch(1); _eps1 = state.Scratch(2); _eps2 = state.Scratch(3);
-            _xLow = state.History(0); _xHigh = state.History(1); _xPrev = state.Scratch(0);
-            _x.Span.CopyTo(_xPrev.Span);
+            _x = state.X; _p = state.ModelOutput;
+            _u = state.Buffer("dpm_adaptive_intermediate");
+            _eps = state.Buffer("dpm_adaptive_eps"); _eps1 = state.Buffer("dpm_adaptive_eps1"); _eps2 = state.Buffer("dpm_adaptive_eps2");
+            _xLow = state.Buffer("dpm_adaptive_low"); _xHigh = state.Buffer("dpm_adaptive_high"); _xPrev = state.Buffer("dpm_adaptive_previous");
+            _ofX = state.Coefficients("dpm_adaptive_of_x"); _ofEps = state.Coefficients("dpm_adaptive_of_eps"); _ofOther = state.Coefficients("dpm_adaptive_of_other");
+            _ofHigh = state.Coefficients("dpm_adaptive_of_high"); _ofNoise = state.Coefficients("dpm_adaptive_of_noise"); _ofLow = state.Coefficients("dpm_adaptive_of_low");
+            _epsOfU = state.Coefficients("dpm_adaptive_eps_of_u"); _epsOfP = state.Coefficients("dpm_adaptive_eps_of_p");
+            _cx = state.Coefficients("dpm_adaptive_cx"); _cp = state.Coefficients("dpm_adaptive_cp");
+            // The last accepted low-order solution, at first the start.
+            state.Set(_xPrev, _x);
         }
 
         private int Group(int row) => _groups == 1 ? 0 : row;
@@ -280,8 +291,8 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
                 _pT[g] = _active[g] ? _to : _pS[g];
             }
             if (!any) return;
-            Evaluate(_x, _pS, _eps);
-            RowCombine(_x, Formula.Order1, 0, _x, _eps, null);
+            NoiseEstimate(_x, _pS, _eps);
+            Write(_x, Formula.Order1, 0, _eps, null);
             for (int g = 0; g < _groups; g++) if (_active[g]) { _s[g] = _lambdaEnd; _pS[g] = _to; }
         }
 
@@ -290,26 +301,26 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
         {
             var o = _o;
             // eps at the current points.
-            Evaluate(_x, _pS, _eps);
+            NoiseEstimate(_x, _pS, _eps);
             double r1 = o.Order == 3 ? 1.0 / 3 : 0.5;
             // u_1 = (alpha_1/alpha) x - sigma_1 (e^{r1 h} - 1) eps; eps_1 = eps(u_1).
-            RowCombine(_u, Formula.FirstIntermediate, r1, _x, _eps, null);
-            Evaluate(_u, _p1, _eps1);
+            Write(_u, Formula.FirstIntermediate, r1, _eps, null);
+            NoiseEstimate(_u, _p1, _eps1);
             if (o.Order == 2)
             {
                 // low: DPM-Solver-1; high: DPM-Solver-2 (r1 = 1/2).
-                RowCombine(_xLow, Formula.Order1, 0, _x, _eps, null);
-                RowCombine(_xHigh, Formula.Order2, r1, _x, _eps, _eps1);
+                Write(_xLow, Formula.Order1, 0, _eps, null);
+                Write(_xHigh, Formula.Order2, r1, _eps, _eps1);
             }
             else
             {
                 // low: DPM-Solver-2 with r1 = 1/3.
-                RowCombine(_xLow, Formula.Order2, r1, _x, _eps, _eps1);
+                Write(_xLow, Formula.Order2, r1, _eps, _eps1);
                 // u_2 = (alpha_2/alpha) x - sigma_2 (e^{r2 h} - 1) eps - sigma_2 (r2/r1) ((e^{r2 h} - 1)/(r2 h) - 1) (eps_1 - eps).
-                RowCombine(_u, Formula.SecondIntermediate, r1, _x, _eps, _eps1);
-                Evaluate(_u, _p2, _eps2);
+                Write(_u, Formula.SecondIntermediate, r1, _eps, _eps1);
+                NoiseEstimate(_u, _p2, _eps2);
                 // high: x' = (alpha'/alpha) x - sigma' (e^h - 1) eps - (sigma'/r2) ((e^h - 1)/h - 1) (eps_2 - eps).
-                RowCombine(_xHigh, Formula.Order3, r1, _x, _eps, _eps2);
+                Write(_xHigh, Formula.Order3, r1, _eps, _eps2);
             }
             ErrorNorms();
             for (int g = 0; g < _groups; g++)
@@ -329,25 +340,40 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
 
         private double H(int g) => _pT[g].LogSnr - _pS[g].LogSnr;
 
-        /// <summary>Accepted groups: <c>x_prev = x_low</c>, <c>x = (alpha_next/alpha_t) x_high + alpha_next s_noise s_up z</c>, <c>lambda = lambda_next</c>.</summary>
+        /// <summary>Accepted groups: <c>x_prev = x_low</c>, <c>x = (alpha_next/alpha_t) x_high + alpha_next s_noise s_up z</c>, <c>lambda = lambda_next</c>;
+        /// the rows of the other groups keep <c>x</c> and <c>x_prev</c>.</summary>
         private void Move()
         {
             var o = _o;
-            bool anyNoise = false;
-            for (int g = 0; g < _groups; g++) anyNoise |= _accept[g] && _su[g] * o.SNoise > 0;
-            if (anyNoise) DrawNoise(_u);
-            var ids = _state.SampleIds;
-            for (int b = 0; b < _rows; b++)
+            bool anyAccepted = false, anyNoise = false;
+            for (int g = 0; g < _groups; g++)
             {
-                int g = Group(b);
-                if (!_accept[g]) continue;
-                _xLow.Row(b).CopyTo(_xPrev.Row(b));
-                T scale = T.CreateTruncating(_pNext[g].Alpha / _pT[g].Alpha), n = T.CreateTruncating(_pNext[g].Alpha * o.SNoise * _su[g]);
-                Span<T> xr = _x.Row(b), hr = _xHigh.Row(b), zr = _u.Row(b);
-                bool noisy = _su[g] * o.SNoise > 0;
-                for (int i = 0; i < xr.Length; i++) xr[i] = noisy ? scale * hr[i] + n * zr[i] : scale * hr[i];
+                anyAccepted |= _accept[g];
+                anyNoise |= _accept[g] && _su[g] * o.SNoise > 0;
             }
-            _ = ids;
+            if (!anyAccepted) return;
+            var z = anyNoise ? _state.Buffer(NoiseBuffer) : null;
+            if (z is not null) DrawNoise(z);
+            if (_groups == 1)
+            {
+                double scale = _pNext[0].Alpha / _pT[0].Alpha, noise = _pNext[0].Alpha * o.SNoise * _su[0];
+                _state.Set(_xPrev, _xLow);
+                _state.Set(_x, z is not null ? scale * _xHigh + noise * z : scale * _xHigh);
+            }
+            else
+            {
+                // Per row: x = s x_high + n z on acceptance (s = alpha_next / alpha_t, n = alpha_next s_noise s_up), x otherwise.
+                for (int b = 0; b < _rows; b++)
+                {
+                    bool accept = _accept[b];
+                    _ofLow[b] = accept ? 1 : 0;
+                    _ofX[b] = accept ? 0 : 1;
+                    _ofHigh[b] = accept ? _pNext[b].Alpha / _pT[b].Alpha : 0;
+                    _ofNoise[b] = accept && _su[b] * o.SNoise > 0 ? _pNext[b].Alpha * o.SNoise * _su[b] : 0;
+                }
+                _state.Set(_xPrev, _ofLow * _xLow + _ofX * _xPrev);
+                _state.Set(_x, z is not null ? _ofHigh * _xHigh + _ofX * _x + _ofNoise * z : _ofHigh * _xHigh + _ofX * _x);
+            }
             for (int g = 0; g < _groups; g++)
                 if (_accept[g]) { _s[g] = _pNext[g].LogSnr; _pS[g] = _pNext[g]; _accepted[g]++; }
         }
@@ -360,6 +386,7 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
                 _state.DrawNoise(VeStepMath.SubstepStream(_index, _accepted[0] + 1), _pS[0].SigmaOverAlpha, _pNext[0].SigmaOverAlpha, z);
                 return;
             }
+            // Each row its own stream and interval: the state draws for the whole batch only, so the rows are asked of the source one by one.
             var noise = _state.Noise ?? throw new InvalidOperationException($"Step {_index}: this sampler is stochastic (eta > 0) and needs a noise source, but none was given.");
             var ids = _state.SampleIds;
             for (int b = 0; b < _rows; b++)
@@ -376,7 +403,7 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
         private void ErrorNorms()
         {
             Array.Clear(_err);
-            var count = new long[_groups];
+            Array.Clear(_count);
             for (int b = 0; b < _rows; b++)
             {
                 int g = Group(b);
@@ -390,28 +417,41 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
                     sum += e * e;
                 }
                 _err[g] += sum;
-                count[g] += lo.Length;
+                _count[g] += lo.Length;
             }
             for (int g = 0; g < _groups; g++)
             {
-                _err[g] = Math.Sqrt(_err[g]) / Math.Sqrt(Math.Max(1, count[g]));
+                _err[g] = Math.Sqrt(_err[g]) / Math.Sqrt(Math.Max(1, _count[g]));
                 if (_active[g] && !double.IsFinite(_err[g]))
                     throw new NonFiniteStateException(_index, _state.Schedule[_index].ModelTime, _groups == 1 ? TensorReductions.FirstNonFiniteSample(_xHigh) : g, isInitialState: false);
             }
         }
 
-        /// <summary>Evaluates the model with each row at its group's point and writes <c>eps = ((1 - alpha cx) u - alpha cp p) / sigma</c>.</summary>
-        private void Evaluate(BatchTensor<T> u, SchedulePoint[] points, BatchTensor<T> eps)
+        /// <summary>Evaluates the model on <paramref name="u"/> with each row at its group's point and writes the noise estimate
+        /// <c>eps = (u - alpha x0hat) / sigma</c> into <paramref name="eps"/>.</summary>
+        private void NoiseEstimate(BatchTensor<T> u, SchedulePoint[] points, BatchTensor<T> eps)
         {
-            for (int b = 0; b < _rows; b++) _pEval[b] = points[Group(b)];
-            _state.EvaluateRows(u, _pEval, _p, _cx, _cp);
+            if (_groups == 1)
+            {
+                // Shared control: one point for the batch. The model output goes to the one buffer p (a step may make any number of
+                // evaluations); its estimate is consumed here, before the next evaluation overwrites p.
+                var d = _state.Denoise(u, points[0], _p);
+                _state.Set(eps, d.Eps);
+                return;
+            }
+            for (int b = 0; b < _rows; b++) _pEval[b] = points[b];
+            // Per-sample control: each row at its own point. The public per-row Denoise takes one of the step's (at most 16) output
+            // buffers per call, too few for this loop, and has no overload with a given output buffer; so the model is called through
+            // the state's per-row evaluation into p, and eps = ((1 - alpha c_x) / sigma) u - (alpha c_p / sigma) p is formed with per-row
+            // coefficients.
+            _state.EvaluateRows(u, _pEval, _p, _cx.Values, _cp.Values);
             for (int b = 0; b < _rows; b++)
             {
                 var pt = _pEval[b];
-                T a = T.CreateTruncating((1 - pt.Alpha * _cx[b]) / pt.Sigma), c = T.CreateTruncating(-pt.Alpha * _cp[b] / pt.Sigma);
-                Span<T> ur = u.Row(b), pr = _p.Row(b), er = eps.Row(b);
-                for (int i = 0; i < er.Length; i++) er[i] = a * ur[i] + c * pr[i];
+                _epsOfU[b] = (1 - pt.Alpha * _cx[b]) / pt.Sigma;
+                _epsOfP[b] = -pt.Alpha * _cp[b] / pt.Sigma;
             }
+            _state.Set(eps, _epsOfU * u + _epsOfP * _p);
         }
 
         /// <summary>The single-step formulas, each <c>destination = c0 x + c1 eps (+ c2 other)</c> with per-group coefficients.</summary>
@@ -448,25 +488,23 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
             }
         }
 
-        /// <summary><c>destination = c0 x + c1 eps (+ c2 other)</c> row by row with each row's group coefficients (active groups only;
-        /// the rows of inactive groups get <paramref name="x"/>).</summary>
-        private void RowCombine(BatchTensor<T> destination, Formula formula, double r1, BatchTensor<T> x, BatchTensor<T> eps, BatchTensor<T>? other)
+        /// <summary><c>destination = c0 x + c1 eps (+ c2 other)</c> with each row's group coefficients (active groups only; the rows of
+        /// inactive groups get <c>x</c>: <c>c0 = 1</c>, <c>c1 = c2 = 0</c>).</summary>
+        private void Write(BatchTensor<T> destination, Formula formula, double r1, BatchTensor<T> eps, BatchTensor<T>? other)
         {
+            if (_groups == 1)
+            {
+                // Shared control: the group is active whenever a formula is written.
+                var (c0, c1, c2) = Coefficients(formula, r1, 0);
+                _state.Set(destination, other is null ? c0 * _x + c1 * eps : c0 * _x + c1 * eps + c2 * other);
+                return;
+            }
             for (int b = 0; b < _rows; b++)
             {
-                int g = Group(b);
-                Span<T> d = destination.Row(b), a = x.Row(b), e = eps.Row(b);
-                if (!_active[g]) { a.CopyTo(d); continue; }
-                var (c0, c1, c2) = Coefficients(formula, r1, g);
-                T k0 = T.CreateTruncating(c0), k1 = T.CreateTruncating(c1);
-                if (other is null) for (int i = 0; i < d.Length; i++) d[i] = k0 * a[i] + k1 * e[i];
-                else
-                {
-                    T k2 = T.CreateTruncating(c2);
-                    Span<T> o = other.Row(b);
-                    for (int i = 0; i < d.Length; i++) d[i] = k0 * a[i] + k1 * e[i] + k2 * o[i];
-                }
+                var (c0, c1, c2) = _active[b] ? Coefficients(formula, r1, b) : (1.0, 0.0, 0.0);
+                _ofX[b] = c0; _ofEps[b] = c1; _ofOther[b] = c2;
             }
+            _state.Set(destination, other is null ? _ofX * _x + _ofEps * eps : _ofX * _x + _ofEps * eps + _ofOther * other);
         }
     }
 }

@@ -103,11 +103,12 @@ public sealed class DpmSolverFastSampler : Sampler
         if (StepFromCleanPoint(state, from, to)) return;
         int order = OrderOf(index, schedule.StepCount);
         var x = state.X;
-        var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
+        var d = state.Denoise(x, from);
         if (to.Sigma == 0 || from.Alpha == 0 || to.Alpha == 0)
         {
+            // The first-order step in its limit, x' = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0hat.
             var (ofX, ofD) = DeterministicMove(from, to);
-            state.Combine(x, ofX + ofD * cx, x, ofD * cp, state.ModelOutput);
+            state.Set(x, ofX * x + ofD * d);
             return;
         }
         var path = schedule.Path;
@@ -129,71 +130,59 @@ public sealed class DpmSolverFastSampler : Sampler
             }
         }
         double h = target.LogSnr - from.LogSnr;
-        var eps = state.Scratch(1);
-        ToEps(state, eps, x, from, cx, cp, state.ModelOutput);
+        // DPM-Solver-1 to the target, x_t = (alpha_t/alpha) x - sigma_t (e^h - 1) eps; the higher orders add a correction to it.
+        var eps = d.Eps;
         double ofX0 = target.Alpha / from.Alpha, ofE0 = -target.Sigma * double.ExpM1(h);
         double scale = to.Alpha / target.Alpha; // from the target point to the next point (1 without noise)
-        var z = state.Scratch(2);
-        if (noise > 0) state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
+        BatchTensor<T>? z = null;
+        if (noise > 0)
+        {
+            z = state.Buffer(NoiseBuffer);
+            state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
+        }
         if (order == 1 || !(h > 0))
         {
-            Finish(state, scale * ofX0, x, scale * ofE0, eps, 0, null, noise, z);
+            Finish(state, scale * (ofX0 * x + ofE0 * eps), noise, z);
             return;
         }
-        var u = state.Scratch(3);
+        // The intermediate points u_1 (and u_2) are written into one buffer: u_2 is computed from u_1 in place.
+        var u = state.Buffer("dpm_fast_intermediate");
         if (order == 2)
         {
             const double r1 = 0.5;
-            var eps1 = Intermediate(state, x, eps, from, path, r1, h, 0, null, u);
+            // u_1 = (alpha_1/alpha) x - sigma_1 (e^{r_1 h} - 1) eps; x_t = DPM-Solver-1 - sigma_t (e^h - 1) (eps(u_1) - eps) / (2 r_1).
+            var eps1 = Intermediate(state, u, from, path, r1, h, x, eps, default).Eps;
             double k = -target.Sigma * double.ExpM1(h) / (2 * r1);
-            Finish(state, scale * ofX0, x, scale * (ofE0 - k), eps, scale * k, eps1, noise, z);
+            Finish(state, scale * (ofX0 * x + ofE0 * eps + k * (eps1 - eps)), noise, z);
             return;
         }
         {
             const double r1 = 1.0 / 3, r2 = 2.0 / 3;
-            var eps1 = Intermediate(state, x, eps, from, path, r1, h, 0, null, u);
-            // eps1 lives in the second output buffer's converted copy (Scratch(0)); u_2 also needs eps1 - eps.
+            var eps1 = Intermediate(state, u, from, path, r1, h, x, eps, default).Eps;
+            // u_2 = (alpha_2/alpha) x - sigma_2 (e^{r_2 h} - 1) eps + c (eps(u_1) - eps), c = -sigma_2 (r_2/r_1) ((e^{r_2 h} - 1)/(r_2 h) - 1).
             double s2Sigma = VeStepMath.PointAt(path, Math.Exp(-(from.LogSnr + r2 * h))).Sigma;
             double c = -s2Sigma * (r2 / r1) * (double.ExpM1(r2 * h) / (r2 * h) - 1);
-            var eps2 = Intermediate(state, x, eps, from, path, r2, h, c, eps1, u);
+            var eps2 = Intermediate(state, u, from, path, r2, h, x, eps, c * (eps1 - eps)).Eps;
+            // x_t = DPM-Solver-1 - (sigma_t / r_2) ((e^h - 1)/h - 1) (eps(u_2) - eps).
             double k = -target.Sigma / r2 * (double.ExpM1(h) / h - 1);
-            Finish(state, scale * ofX0, x, scale * (ofE0 - k), eps, scale * k, eps2, noise, z);
+            Finish(state, scale * (ofX0 * x + ofE0 * eps + k * (eps2 - eps)), noise, z);
         }
     }
 
-    /// <summary>Writes <c>eps = ((1 - alpha cx) x - alpha cp p) / sigma</c> at <paramref name="point"/>.</summary>
-    private static void ToEps<T>(SamplerState<T> state, BatchTensor<T> eps, BatchTensor<T> x, SchedulePoint point, double cx, double cp, BatchTensor<T> p)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        => state.Combine(eps, (1 - point.Alpha * cx) / point.Sigma, x, -point.Alpha * cp / point.Sigma, p);
-
     /// <summary>
-    /// The intermediate point at <c>lambda + r h</c>: <c>u = (alpha_r/alpha) x - sigma_r (e^{r h} - 1) eps + c (eps_prev - eps)</c>, evaluated;
-    /// returns its noise prediction (in Scratch(0) for the first, the second output's buffer is then reused: the caller's eps_prev is
-    /// consumed before the second is written).
+    /// The intermediate point at <c>lambda + r h</c>, <c>u = (alpha_r/alpha) x - sigma_r (e^{r h} - 1) eps + correction</c> (the correction
+    /// <c>c (eps(u_1) - eps)</c> of <c>u_2</c>, or nothing), written into <paramref name="u"/> and evaluated there.
     /// </summary>
-    private static BatchTensor<T> Intermediate<T>(SamplerState<T> state, BatchTensor<T> x, BatchTensor<T> eps, SchedulePoint from, NoisePath path,
-        double r, double h, double c, BatchTensor<T>? epsPrev, BatchTensor<T> u) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Denoised<T> Intermediate<T>(SamplerState<T> state, BatchTensor<T> u, SchedulePoint from, NoisePath path, double r, double h,
+        BatchTensor<T> x, TensorCombination<T> eps, TensorCombination<T> correction) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var point = VeStepMath.PointAt(path, Math.Exp(-(from.LogSnr + r * h)));
         double ofX = point.Alpha / from.Alpha, ofE = -point.Sigma * double.ExpM1(r * h);
-        if (epsPrev is null) state.Combine(u, ofX, x, ofE, eps);
-        else state.Combine(u, ofX, x, ofE - c, eps, c, epsPrev);
-        var (cx, cp) = state.Evaluate(u, point, state.SecondOutput);
-        // The first intermediate's eps goes to Scratch(0); the second overwrites the model output buffer (no longer needed).
-        var destination = epsPrev is null ? state.Scratch(0) : state.ModelOutput;
-        ToEps(state, destination, u, point, cx, cp, state.SecondOutput);
-        return destination;
+        state.Set(u, correction.Count == 0 ? ofX * x + ofE * eps : ofX * x + ofE * eps + correction);
+        return state.Denoise(u, point);
     }
 
-    private static void Finish<T>(SamplerState<T> state, double ofX, BatchTensor<T> x, double ofEps, BatchTensor<T> eps, double ofOther, BatchTensor<T>? other,
-        double noise, BatchTensor<T> z) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (other is null, noise > 0)
-        {
-            case (true, false): state.Combine(x, ofX, x, ofEps, eps); break;
-            case (true, true): state.Combine(x, ofX, x, ofEps, eps, noise, z); break;
-            case (false, false): state.Combine(x, ofX, x, ofEps, eps, ofOther, other!); break;
-            default: state.Combine(x, ofX, x, ofEps, eps, ofOther, other!, noise, z); break;
-        }
-    }
+    /// <summary><c>x' = x_t + noise z</c> (just <c>x_t</c> when no noise was drawn, <paramref name="z"/> null).</summary>
+    private static void Finish<T>(SamplerState<T> state, TensorCombination<T> xTarget, double noise, BatchTensor<T>? z) where T : unmanaged, IFloatingPointIeee754<T>
+        => state.Set(state.X, z is null ? xTarget : xTarget + noise * z);
 }

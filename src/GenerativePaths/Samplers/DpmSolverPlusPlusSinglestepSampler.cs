@@ -24,7 +24,8 @@ namespace GenerativePaths.Samplers;
 /// <c>k</c> does not divide the number of steps) the last step of a schedule whose step count <c>k</c> divides is first order.
 /// A step to <c>sigma = 0</c> is first order (it returns <c>alpha' x0hat</c>); missing history (a run that starts here, another
 /// sampler in between) or a stage at an infinite or zero log-SNR distance lowers the order.</para>
-/// <para>History: the denoised estimates in the four-slot ring of <see cref="MultistepHistory"/>, the group's first sample in <c>Scratch(1)</c>.</para>
+/// <para>History: the denoised estimate of each step in the state's three-slot ring <c>(dpmpp_singlestep, denoised)</c>
+/// (<see cref="SamplerState{T}.History(string, string, int)"/>), the group's first sample in the buffer <c>dpmpp_singlestep_group_start</c>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DpmSolverPlusPlusSinglestepSampler : Sampler
@@ -54,6 +55,13 @@ public sealed class DpmSolverPlusPlusSinglestepSampler : Sampler
     /// <inheritdoc/>
     public override string Name => "dpmpp_singlestep";
 
+    // What the history entries hold (with the sampler's name, the tag that keeps another sampler's history out), the ring's size
+    // (the estimates of a group of the highest order, 3: the group's first point, its second, the current one) and the buffer
+    // that keeps the group's first sample between steps.
+    private const string HistoryQuantity = "denoised";
+    private const int HistoryCapacity = 3;
+    private const string GroupStartBuffer = "dpmpp_singlestep_group_start";
+
     /// <summary>The planned order of step <paramref name="index"/> of <paramref name="steps"/> (diffusers' <c>get_order_list</c>).</summary>
     public int PlannedOrder(int index, int steps)
     {
@@ -70,13 +78,15 @@ public sealed class DpmSolverPlusPlusSinglestepSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        // A step from a clean point records no entry: the next step finds no history and starts a new group.
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        int history = MultistepHistory.Available(state, index, SolverOrder - 1);
-        state.LastHistoryStep = index;
-        var mi = MultistepHistory.Slot(state, index);
-        var start = state.Scratch(1);
+        var d = state.Denoise(x, from);
+        var ring = state.History(Name, HistoryQuantity, HistoryCapacity);
+        int history = Math.Min(ring.Available(index), SolverOrder - 1);
+        var mi = ring[index];
+        ring.Record(index);
+        var start = state.Buffer(GroupStartBuffer);
 
         int order = Math.Min(PlannedOrder(index, schedule.StepCount), history + 1);
         if (to.Sigma == 0) order = 1;
@@ -90,38 +100,39 @@ public sealed class DpmSolverPlusPlusSinglestepSampler : Sampler
 
         if (order == 1)
         {
-            // A group starts here: keep its first sample for the later steps of the group.
-            state.CombineConsuming(state.ModelOutput, from, mi, cx, x, cp, state.ModelOutput);
-            state.Combine(start, 1, x);
+            // A group starts here: keep its first sample for the later steps of the group; then the estimate m_i stored as the
+            // history entry and x_t = (sigma_t / sigma) x + alpha_t (1 - e^{-h}) m_i, in one pass.
+            state.Set(start, x);
             double expMinusH = to.Alpha == 0 ? 1.0 : from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
-            state.Combine(x, to.Sigma / from.Sigma, x, to.Alpha * (1 - expMinusH), mi);
+            state.Set(mi, d, x, (to.Sigma / from.Sigma) * x + to.Alpha * (1 - expMinusH) * mi);
             return;
         }
-        state.CombineConsuming(state.ModelOutput, from, mi, cx, x, cp, state.ModelOutput);
         double em1 = Paths.PathMath.ExpM1(-h); // e^{-h} - 1
         double a = -to.Alpha * em1;             // coefficient of m_g
         double b = to.Alpha * (em1 / h + 1);    // coefficient of the first difference (Heun form)
         double ofStart = to.Sigma / pg.Sigma;
-        var mg = MultistepHistory.Slot(state, g);
+        var mg = ring[g];
         if (order == 2)
         {
-            // D1 = (m_i - m_g) / r1
+            // D1 = (m_i - m_g) / r1: x_t = (sigma_t / sigma_g) x_g + a m_g + w D1 (w = a/2 midpoint, b Heun).
             double w = SecondOrder == DpmSolverSecondOrder.Midpoint ? a / 2 : b;
-            state.Combine(x, ofStart, start, a - w / r1, mg, w / r1, mi);
+            state.Set(mi, d, x, ofStart * start + a * mg + (w / r1) * (1.0 * mi - mg));
             return;
         }
-        var ms1 = MultistepHistory.Slot(state, g + 1);
+        var ms1 = ring[g + 1];
         // E1 = (m_s1 - m_g) / r1, E2 = (m_i - m_g) / r2.
         if (SecondOrder == DpmSolverSecondOrder.Midpoint)
         {
-            state.Combine(x, ofStart, start, a - b / r2, mg, b / r2, mi);
+            // x_t = (sigma_t / sigma_g) x_g + a m_g + b E2.
+            state.Set(mi, d, x, ofStart * start + a * mg + (b / r2) * (1.0 * mi - mg));
             return;
         }
         double c = -to.Alpha * ((em1 + h) / (h * h) - 0.5);
-        // D1 = (r2 E1 - r1 E2) / (r2 - r1), D2 = 2 (E2 - E1) / (r2 - r1); per tensor: E1 -> (m_s1: 1/r1, m_g: -1/r1), E2 -> (m_i: 1/r2, m_g: -1/r2).
-        double d = r2 - r1;
-        double e1 = b * r2 / d - 2 * c / d;   // weight of E1
-        double e2 = -b * r1 / d + 2 * c / d;  // weight of E2
-        state.Combine(x, ofStart, start, a - e1 / r1 - e2 / r2, mg, e1 / r1, ms1, e2 / r2, mi);
+        // x_t = (sigma_t / sigma_g) x_g + a m_g + b D1 + c D2 with D1 = (r2 E1 - r1 E2) / (r2 - r1), D2 = 2 (E2 - E1) / (r2 - r1),
+        // i.e. a m_g + e1 E1 + e2 E2 with the weights below.
+        double dr = r2 - r1;
+        double e1 = b * r2 / dr - 2 * c / dr;   // weight of E1
+        double e2 = -b * r1 / dr + 2 * c / dr;  // weight of E2
+        state.Set(mi, d, x, ofStart * start + a * mg + (e1 / r1) * (1.0 * ms1 - mg) + (e2 / r2) * (1.0 * mi - mg));
     }
 }

@@ -28,19 +28,20 @@ public sealed class FlowMatchHeunSampler : Sampler
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
+        var d1 = state.Denoise(x, from);
+        // The straight-line move x2 = alpha' x0_1 + sigma' eps_1 = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0_1.
         var (ox, od) = DeterministicMove(from, to);
         if (to.Sigma == 0)
         {
-            state.CombineConsuming(state.ModelOutput, from, x, ox + od * cx, x, od * cp, state.ModelOutput);
+            state.Set(x, ox * x + od * d1);
             return;
         }
-        var x2 = state.Scratch(0);
-        state.CombineConsuming(state.ModelOutput, from, x2, ox + od * cx, x, od * cp, state.ModelOutput);
-        var (c2x, c2p) = state.Evaluate(x2, to, state.SecondOutput);
-        // x' = x/2 + (1/2 + (sigma' - sigma)/(2 sigma')) x2 + ((alpha' - alpha) - (sigma' - sigma) alpha'/sigma') / 2 * x0_2.
+        var x2 = state.Buffer("flow_heun_predictor");
+        state.Set(x2, ox * x + od * d1);
+        var d2 = state.Denoise(x2, to);
+        // x' = (x2 + x + (alpha' - alpha) x0_2 + (sigma' - sigma) eps_2) / 2 with eps_2 = (x2 - alpha' x0_2) / sigma', i.e.
+        // x' = x/2 + (1/2 + (sigma' - sigma)/(2 sigma')) x2 + w x0_2, w = ((alpha' - alpha) - (sigma' - sigma) alpha'/sigma') / 2.
         double w = 0.5 * ((to.Alpha - from.Alpha) - (to.Sigma - from.Sigma) * to.Alpha / to.Sigma);
-        double ofX2 = 0.5 + 0.5 * (to.Sigma - from.Sigma) / to.Sigma + w * c2x;
-        state.Combine(x, 0.5, x, ofX2, x2, w * c2p, state.SecondOutput);
+        state.Set(x, 0.5 * x + (0.5 + 0.5 * (to.Sigma - from.Sigma) / to.Sigma) * x2 + w * d2);
     }
 }

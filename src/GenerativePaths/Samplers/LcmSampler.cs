@@ -53,17 +53,17 @@ public sealed class LcmSampler : Sampler
         var from = state.Schedule[index];
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
-        var (cx, cp) = state.EvaluateDeferred(state.X, from, state.ModelOutput);
+        var x = state.X;
+        var d = state.Denoise(x, from);
         var (skip, cout) = BoundaryScalings(from.ModelTime);
-        // x' = alpha' (c_skip x + c_out (cx x + cp p)) + sigma' z
-        double ofX = to.Alpha * (skip + cout * cx), ofP = to.Alpha * cout * cp;
+        // x' = alpha' f(x, t) + sigma' z with the consistency function f(x, t) = c_skip x + c_out x0hat.
         if (to.Sigma == 0)
         {
-            state.CombineConsuming(state.ModelOutput, from, state.X, ofX, state.X, ofP, state.ModelOutput);
+            state.Set(x, to.Alpha * (skip * x + cout * d));
             return;
         }
-        var z = state.Scratch(0);
+        var z = state.Buffer(NoiseBuffer);
         state.DrawNoise(index, z);
-        state.CombineConsuming(state.ModelOutput, from, state.X, ofX, state.X, ofP, state.ModelOutput, to.Sigma, z);
+        state.Set(x, to.Alpha * (skip * x + cout * d) + to.Sigma * z);
     }
 }

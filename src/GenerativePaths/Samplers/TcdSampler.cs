@@ -43,16 +43,18 @@ public sealed class TcdSampler : Sampler
         var from = schedule[index];
         var to = schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
-        var (cx, cp) = state.EvaluateDeferred(state.X, from, state.ModelOutput);
+        var x = state.X;
+        var d = state.Denoise(x, from);
         if (to.Sigma == 0)
         {
-            state.CombineConsuming(state.ModelOutput, from, state.X, to.Alpha * cx, state.X, to.Alpha * cp, state.ModelOutput);
+            state.Set(x, to.Alpha * d);
             return;
         }
         if (to.Alpha == 0)
         {
-            // Between zero-SNR points (alpha' = 0, hence alpha = 0) x is pure noise at both ends: x' = (sigma'/sigma) x.
-            state.CombineConsuming(state.ModelOutput, from, state.X, to.Sigma / from.Sigma, state.X, 0, state.ModelOutput);
+            // Between zero-SNR points (alpha' = 0, hence alpha = 0) x is pure noise at both ends: x' = (sigma'/sigma) x. The 0 x0hat
+            // term only reads the model output, so that its finite check still runs.
+            state.Set(x, (to.Sigma / from.Sigma) * x + 0 * d);
             return;
         }
         // The intermediate point s = (1 - gamma) t' in path time (an integer timestep on a discrete path).
@@ -68,17 +70,17 @@ public sealed class TcdSampler : Sampler
             sS = path.Sigma(ts);
             if (sS / aS > to.Sigma / to.Alpha) { aS = to.Alpha; sS = to.Sigma; }
         }
-        // x_s = alpha_s x0hat + sigma_s epshat, epshat = (x - alpha x0hat) / sigma; x' = (alpha'/alpha_s) x_s + c z.
+        // x_s = alpha_s x0hat + sigma_s epshat, epshat = (x - alpha x0hat) / sigma, i.e. x_s = (sigma_s / sigma) x + (alpha_s - sigma_s alpha / sigma) x0hat;
+        // x' = (alpha'/alpha_s) x_s + c z.
         double k = to.Alpha / aS;
         double ofX = k * sS / from.Sigma, ofD = k * (aS - sS * from.Alpha / from.Sigma);
         double c = Math.Sqrt(Math.Max(0, to.Sigma * to.Sigma - k * k * sS * sS));
-        double a = ofX + ofD * cx, b = ofD * cp;
         if (c > 0)
         {
-            var z = state.Scratch(0);
+            var z = state.Buffer(NoiseBuffer);
             state.DrawNoise(index, z);
-            state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput, c, z);
+            state.Set(x, ofX * x + ofD * d + c * z);
         }
-        else state.CombineConsuming(state.ModelOutput, from, state.X, a, state.X, b, state.ModelOutput);
+        else state.Set(x, ofX * x + ofD * d);
     }
 }
