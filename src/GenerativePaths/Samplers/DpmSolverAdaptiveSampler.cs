@@ -188,9 +188,9 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
         private readonly SchedulePoint[] _pS, _p1, _p2, _pT, _pNext, _pEval;
         private readonly double[] _su;
         private readonly BatchTensor<T> _x, _p, _u, _eps, _eps1, _eps2, _xLow, _xHigh, _xPrev;
-        // Per-sample control: the rows' coefficients of a formula (of x, eps and the third tensor), of the move (of x, x_high, z and,
-        // for x_prev, x_low) and of the conversion to eps (of u and the model output p; _cx, _cp those of x0hat).
-        private readonly SampleCoefficients _ofX, _ofEps, _ofOther, _ofHigh, _ofNoise, _ofLow, _epsOfU, _epsOfP, _cx, _cp;
+        // Per-sample control: the rows' coefficients of a formula (of x, eps and the third tensor) and of the move (of x, x_high, z
+        // and, for x_prev, x_low).
+        private readonly SampleCoefficients _ofX, _ofEps, _ofOther, _ofHigh, _ofNoise, _ofLow;
         private readonly double _b1, _b2, _b3;
         private int _attempts;
 
@@ -218,8 +218,6 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
             _xLow = state.Buffer("dpm_adaptive_low"); _xHigh = state.Buffer("dpm_adaptive_high"); _xPrev = state.Buffer("dpm_adaptive_previous");
             _ofX = state.Coefficients("dpm_adaptive_of_x"); _ofEps = state.Coefficients("dpm_adaptive_of_eps"); _ofOther = state.Coefficients("dpm_adaptive_of_other");
             _ofHigh = state.Coefficients("dpm_adaptive_of_high"); _ofNoise = state.Coefficients("dpm_adaptive_of_noise"); _ofLow = state.Coefficients("dpm_adaptive_of_low");
-            _epsOfU = state.Coefficients("dpm_adaptive_eps_of_u"); _epsOfP = state.Coefficients("dpm_adaptive_eps_of_p");
-            _cx = state.Coefficients("dpm_adaptive_cx"); _cp = state.Coefficients("dpm_adaptive_cp");
             // The last accepted low-order solution, at first the start.
             state.Set(_xPrev, _x);
         }
@@ -439,19 +437,10 @@ public sealed class DpmSolverAdaptiveSampler : Sampler
                 _state.Set(eps, d.Eps);
                 return;
             }
+            // Per-sample control: each row at its own point, one model call; the estimate is consumed before p is reused.
             for (int b = 0; b < _rows; b++) _pEval[b] = points[b];
-            // Per-sample control: each row at its own point. The public per-row Denoise takes one of the step's (at most 16) output
-            // buffers per call, too few for this loop, and has no overload with a given output buffer; so the model is called through
-            // the state's per-row evaluation into p, and eps = ((1 - alpha c_x) / sigma) u - (alpha c_p / sigma) p is formed with per-row
-            // coefficients.
-            _state.EvaluateRows(u, _pEval, _p, _cx.Values, _cp.Values);
-            for (int b = 0; b < _rows; b++)
-            {
-                var pt = _pEval[b];
-                _epsOfU[b] = (1 - pt.Alpha * _cx[b]) / pt.Sigma;
-                _epsOfP[b] = -pt.Alpha * _cp[b] / pt.Sigma;
-            }
-            _state.Set(eps, _epsOfU * u + _epsOfP * _p);
+            var rows = _state.Denoise(u, _pEval, _p);
+            _state.Set(eps, rows.Eps);
         }
 
         /// <summary>The single-step formulas, each <c>destination = c0 x + c1 eps (+ c2 other)</c> with per-group coefficients.</summary>

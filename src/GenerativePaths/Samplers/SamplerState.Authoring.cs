@@ -15,7 +15,7 @@ public sealed partial class SamplerState<T>
     private readonly List<(string Name, SampleCoefficients Values)> _coefficients = [];
     private readonly List<HistoryRing<T>> _rings = [];
     private readonly List<BatchTensor<T>> _extraOutputs = [];
-    private readonly List<SampleCoefficients[]> _rowConversions = [];
+    private readonly List<(BatchTensor<T> Output, SampleCoefficients[] Coefficients)> _rowConversions = [];
     private BatchTensor<T>?[] _versionTensors = new BatchTensor<T>?[16];
     private long[] _versions = new long[16];
     private int _versionCount;
@@ -58,11 +58,29 @@ public sealed partial class SamplerState<T>
     {
         CheckBatch(x, nameof(x));
         if (points.Length != BatchSize) throw new ArgumentException($"{points.Length} points for a batch of {BatchSize}.", nameof(points));
-        int k = _evaluationsThisStep;
-        var output = NextOutput();
-        while (_rowConversions.Count <= k)
-            _rowConversions.Add([new(BatchSize), new(BatchSize), new(BatchSize), new(BatchSize)]);
-        var c = _rowConversions[k];
+        return Denoise(x, points, NextOutput());
+    }
+
+    /// <summary>As <see cref="Denoise(BatchTensor{T}, ReadOnlySpan{SchedulePoint})"/>, writing the raw model output to
+    /// <paramref name="output"/> (for a step that makes more evaluations than the state's per-step buffers, e.g. an adaptive solver's
+    /// attempts; an estimate made earlier into the same buffer is then invalid).</summary>
+    /// <exception cref="ArgumentException">The number of points is not the batch size, or <paramref name="output"/> is <paramref name="x"/> or has another shape.</exception>
+    /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
+    /// <exception cref="InvalidOperationException">The denoised estimate is undefined at a row's point.</exception>
+    public Denoised<T> Denoise(BatchTensor<T> x, ReadOnlySpan<SchedulePoint> points, BatchTensor<T> output)
+    {
+        CheckBatch(x, nameof(x));
+        CheckBatch(output, nameof(output));
+        if (ReferenceEquals(x, output)) throw new ArgumentException("The model output must not overwrite the model's input.", nameof(output));
+        if (points.Length != BatchSize) throw new ArgumentException($"{points.Length} points for a batch of {BatchSize}.", nameof(points));
+        SampleCoefficients[]? c = null;
+        foreach (var (o, coefficients) in _rowConversions)
+            if (ReferenceEquals(o, output)) { c = coefficients; break; }
+        if (c is null)
+        {
+            c = [new(BatchSize), new(BatchSize), new(BatchSize), new(BatchSize)];
+            _rowConversions.Add((output, c));
+        }
         EvaluateRows(x, points, output, c[0].Values, c[1].Values);
         for (int b = 0; b < BatchSize; b++)
         {
