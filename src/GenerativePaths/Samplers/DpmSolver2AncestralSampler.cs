@@ -51,25 +51,26 @@ public sealed class DpmSolver2AncestralSampler : Sampler
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
-        if (AncestralEuler.TryStep(state, index, from, to, cx, cp, Eta, SNoise, out double sDown, out double sUp)) return;
+        var d = state.Denoise(x, from);
+        if (AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, NoiseBuffer, out double sDown, out double sUp)) return;
         double s = from.SigmaOverAlpha;
         var mid = VeStepMath.PointAt(state.Schedule.Path, Math.Sqrt(s * sDown));
-        double sMid = mid.SigmaOverAlpha, w = sMid / s;
-        // x_mid = alpha_mid (w x / alpha + (1 - w) x0hat), x0hat = cx x + cp p.
-        var xMid = state.Scratch(1);
-        state.Combine(xMid, mid.Alpha * (w / from.Alpha + (1 - w) * cx), x, mid.Alpha * (1 - w) * cp, state.ModelOutput);
-        var (cx2, cp2) = state.Evaluate(xMid, mid, state.SecondOutput);
-        // x' = (alpha'/alpha) x + k (x_mid / alpha_mid - x0hat_mid) + alpha' s_noise s_up z, k = alpha' (s_down - s) / s_mid.
-        double k = to.Alpha * (sDown - s) / sMid, ofX = to.Alpha / from.Alpha, ofMid = k * (1 / mid.Alpha - cx2), ofP2 = -k * cp2;
+        double w = mid.SigmaOverAlpha / s;
+        // x_mid = alpha_mid (w x / alpha + (1 - w) x0hat), i.e. x_ve,mid = x_ve + (s_mid - s) d.
+        var xMid = state.Buffer("dpm_2_ancestral_midpoint");
+        state.Set(xMid, (mid.Alpha * w / from.Alpha) * x + (mid.Alpha * (1 - w)) * d);
+        var dMid = state.Denoise(xMid, mid);
+        // x_ve' = x_ve + (s_down - s) d_mid + s_noise s_up z with d_mid = (x_ve,mid - x0hat_mid) / s_mid = epshat_mid:
+        // x' = (alpha'/alpha) x + alpha' (s_down - s) epshat_mid + alpha' s_noise s_up z.
+        double ofX = to.Alpha / from.Alpha, ofEps = to.Alpha * (sDown - s);
         double noise = to.Alpha * SNoise * sUp;
         if (noise > 0)
         {
-            var z = state.Scratch(0);
+            var z = state.Buffer(NoiseBuffer);
             state.DrawNoise(index, s, to.SigmaOverAlpha, z);
-            state.Combine(x, ofX, x, ofMid, xMid, ofP2, state.SecondOutput, noise, z);
+            state.Set(x, ofX * x + ofEps * dMid.Eps + noise * z);
         }
-        else state.Combine(x, ofX, x, ofMid, xMid, ofP2, state.SecondOutput);
+        else state.Set(x, ofX * x + ofEps * dMid.Eps);
     }
 }
 
@@ -79,17 +80,19 @@ internal static class AncestralEuler
     /// <summary>
     /// Computes <c>(s_down, s_up)</c> for the step and, when the step is a first-order one (<c>s_down = 0</c>, <c>alpha = 0</c> or
     /// <c>alpha' = 0</c>), takes it and returns true: <c>x' = (alpha' s_down / sigma) x + alpha' (1 - s_down / s) x0hat + alpha' s_noise s_up z</c>
-    /// (<c>x' = (sigma'/sigma) x</c> when <c>alpha' = 0</c>). <paramref name="cx"/>, <paramref name="cp"/> give <c>x0hat</c> from the state's model output.
+    /// (<c>x' = (sigma'/sigma) x</c> when <c>alpha' = 0</c>). <paramref name="d"/> is the denoised estimate at <paramref name="from"/>;
+    /// <c>z</c> is drawn into the state's buffer <paramref name="noiseBuffer"/>.
     /// </summary>
-    public static bool TryStep<T>(SamplerState<T> state, int index, Schedules.SchedulePoint from, Schedules.SchedulePoint to, double cx, double cp,
-        double eta, double sNoise, out double sDown, out double sUp) where T : unmanaged, IFloatingPointIeee754<T>
+    public static bool TryStep<T>(SamplerState<T> state, int index, Schedules.SchedulePoint from, Schedules.SchedulePoint to, in Denoised<T> d,
+        double eta, double sNoise, string noiseBuffer, out double sDown, out double sUp) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = state.X;
         if (to.Alpha == 0)
         {
-            // Between zero-SNR points x is pure noise at both ends: x' = (sigma'/sigma) x.
+            // Between zero-SNR points x is pure noise at both ends: x' = (sigma'/sigma) x. The estimate enters with weight 0, so the
+            // model output is still read (and its finite check fused into this pass).
             sDown = sUp = 0;
-            state.Combine(x, to.Sigma / from.Sigma, x);
+            state.Set(x, (to.Sigma / from.Sigma) * x + 0.0 * d);
             return true;
         }
         double s = from.Alpha == 0 ? double.PositiveInfinity : from.SigmaOverAlpha;
@@ -99,11 +102,11 @@ internal static class AncestralEuler
         double noise = to.Alpha * sNoise * sUp;
         if (noise > 0)
         {
-            var z = state.Scratch(0);
+            var z = state.Buffer(noiseBuffer);
             state.DrawNoise(index, s, to.SigmaOverAlpha, z);
-            state.Combine(x, ofX + ofD * cx, x, ofD * cp, state.ModelOutput, noise, z);
+            state.Set(x, ofX * x + ofD * d + noise * z);
         }
-        else state.Combine(x, ofX + ofD * cx, x, ofD * cp, state.ModelOutput);
+        else state.Set(x, ofX * x + ofD * d);
         return true;
     }
 }

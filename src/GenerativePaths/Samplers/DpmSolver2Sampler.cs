@@ -38,22 +38,23 @@ public sealed class DpmSolver2Sampler : ChurnSampler
         if (StepFromCleanPoint(state, state.Schedule[index], to)) return;
         var from = ApplyChurn(state, index);
         var x = state.X;
-        var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
+        var d = state.Denoise(x, from);
         if (to.Sigma == 0 || from.Alpha == 0 || to.Alpha == 0)
         {
+            // Euler: x' = (sigma'/sigma) x + (alpha' - sigma' alpha / sigma) x0hat.
             var (ofX, ofDenoised) = DeterministicMove(from, to);
-            state.Combine(x, ofX + ofDenoised * cx, x, ofDenoised * cp, state.ModelOutput);
+            state.Set(x, ofX * x + ofDenoised * d);
             return;
         }
         var path = state.Schedule.Path;
         double t = path.TimeFromLogSnr(0.5 * (from.LogSnr + to.LogSnr));
         var mid = new SchedulePoint(path.Alpha(t), path.Sigma(t), path.ModelTime(t));
+        // The DDIM move to the midpoint: x_mid = (sigma_mid/sigma) x + (alpha_mid - sigma_mid alpha / sigma) x0hat.
         var (mX, mD) = DeterministicMove(from, mid);
-        var xMid = state.Scratch(1);
-        state.Combine(xMid, mX + mD * cx, x, mD * cp, state.ModelOutput);
-        var (cx2, cp2) = state.Evaluate(xMid, mid, state.SecondOutput);
-        // epshat_mid = ((1 - alpha_mid cx2) x_mid - alpha_mid cp2 p2) / sigma_mid; x' = (alpha'/alpha) x + alpha' (s' - s) epshat_mid.
-        double k = to.Alpha * (to.SigmaOverAlpha - from.SigmaOverAlpha) / mid.Sigma;
-        state.Combine(x, to.Alpha / from.Alpha, x, k * (1 - mid.Alpha * cx2), xMid, -k * mid.Alpha * cp2, state.SecondOutput);
+        var xMid = state.Buffer("dpm_2_midpoint");
+        state.Set(xMid, mX * x + mD * d);
+        var dMid = state.Denoise(xMid, mid);
+        // x' = (alpha'/alpha) x + alpha' (s' - s) epshat_mid, epshat_mid = (x_mid - alpha_mid x0hat_mid) / sigma_mid.
+        state.Set(x, (to.Alpha / from.Alpha) * x + to.Alpha * (to.SigmaOverAlpha - from.SigmaOverAlpha) * dMid.Eps);
     }
 }

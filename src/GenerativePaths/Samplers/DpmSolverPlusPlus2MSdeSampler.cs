@@ -21,7 +21,8 @@ namespace GenerativePaths.Samplers;
 /// <c>eta = 0</c> or <c>s_noise = 0</c>. A step to <c>sigma' = 0</c> returns <c>alpha' x0hat</c>; the first step, a step after
 /// another sampler's history, a zero-length previous step and a step from <c>alpha = 0</c> (where <c>e^{-h} = 0</c>) are first order, and
 /// with <see cref="LowerOrderFinal"/> the last step of a schedule of fewer than 15 steps (diffusers' rule).</para>
-/// <para>History: the denoised estimate of each step in the state's history slot <c>step mod 2</c>, tagged <c>(dpmpp_2m_sde, denoised)</c>.</para>
+/// <para>History: the denoised estimate of each step in the two-slot history ring <c>(dpmpp_2m_sde, denoised)</c> of the state
+/// (<see cref="SamplerState{T}.History(string, string, int)"/>), entry of step <c>i</c> in slot <c>i mod 2</c>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DpmSolverPlusPlus2MSdeSampler : Sampler
@@ -68,15 +69,17 @@ public sealed class DpmSolverPlusPlus2MSdeSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        var current = state.History(index & 1);
-        bool hasPrevious = state.HistoryHolds(Name, HistoryQuantity, index - 1);
-        state.MarkHistory(Name, HistoryQuantity, index);
+        var d = state.Denoise(x, from);
+        var history = state.History(Name, HistoryQuantity, 2);
+        var current = history[index];
+        bool hasPrevious = history.Available(index) > 0;
+        history.Record(index);
         if (to.Sigma == 0)
         {
-            state.CombineWithEstimate(state.ModelOutput, from, current, cx, cp, 0, to.Alpha);
+            // The estimate stored as the history entry and x' = alpha' x0hat, in one pass.
+            state.Set(current, d, x, to.Alpha * current);
             return;
         }
         // e^{-h} as the SNR ratio: exact at alpha = 0 (0) and between zero-SNR points (1, the step x' = (sigma'/sigma) x).
@@ -96,13 +99,16 @@ public sealed class DpmSolverPlusPlus2MSdeSampler : Sampler
             if (r > 0 && double.IsFinite(r))
                 ofDiff = SecondOrder == DpmSolverSecondOrder.Midpoint ? 0.5 * ofD / r : to.Alpha * (1 - phi1 / bigH) / r;
         }
-        var previous = ofDiff != 0 ? state.History((index - 1) & 1) : null;
-        state.CombineWithEstimate(state.ModelOutput, from, current, cx, cp, ofX, ofD + ofDiff, -ofDiff, previous);
+        // x' = ofX x + ofD x0hat (+ ofDiff (x0hat - x0hat_prev)) (+ noise z), with x0hat the history entry just written.
+        var update = ofX * x + (ofD + ofDiff) * current;
+        if (ofDiff != 0) update -= ofDiff * history[index - 1];
         if (noise > 0)
         {
-            var z = state.Scratch(0);
+            var z = state.Buffer(NoiseBuffer);
             state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
-            state.Combine(x, 1, x, noise, z);
+            update += noise * z;
         }
+        // One pass when the update reads x, the entry and at most one other tensor (the previous entry or the noise), else two.
+        state.Set(current, d, x, update);
     }
 }

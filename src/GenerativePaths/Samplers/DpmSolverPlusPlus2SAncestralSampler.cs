@@ -47,23 +47,24 @@ public sealed class DpmSolverPlusPlus2SAncestralSampler : Sampler
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
-        if (AncestralEuler.TryStep(state, index, from, to, cx, cp, Eta, SNoise, out double sDown, out double sUp)) return;
+        var d = state.Denoise(x, from);
+        if (AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, NoiseBuffer, out double sDown, out double sUp)) return;
         double s = from.SigmaOverAlpha;
         var mid = VeStepMath.PointAt(state.Schedule.Path, Math.Sqrt(s * sDown));
         double w = mid.SigmaOverAlpha / s;
-        var xMid = state.Scratch(1);
-        state.Combine(xMid, mid.Alpha * (w / from.Alpha + (1 - w) * cx), x, mid.Alpha * (1 - w) * cp, state.ModelOutput);
-        var (cx2, cp2) = state.Evaluate(xMid, mid, state.SecondOutput);
+        // x_mid = alpha_mid ((s_mid/s) x / alpha + (1 - s_mid/s) x0hat), the DDIM move to the log-SNR midpoint of s -> s_down.
+        var xMid = state.Buffer("dpmpp_2s_ancestral_midpoint");
+        state.Set(xMid, (mid.Alpha * w / from.Alpha) * x + (mid.Alpha * (1 - w)) * d);
+        var dMid = state.Denoise(xMid, mid);
         // x' = alpha' ((s_down/s) x / alpha + (1 - s_down/s) x0hat_mid) + alpha' s_noise s_up z.
         double v = sDown / s, ofX = to.Alpha * v / from.Alpha, ofD = to.Alpha * (1 - v);
         double noise = to.Alpha * SNoise * sUp;
         if (noise > 0)
         {
-            var z = state.Scratch(0);
+            var z = state.Buffer(NoiseBuffer);
             state.DrawNoise(index, s, to.SigmaOverAlpha, z);
-            state.Combine(x, ofX, x, ofD * cx2, xMid, ofD * cp2, state.SecondOutput, noise, z);
+            state.Set(x, ofX * x + ofD * dMid + noise * z);
         }
-        else state.Combine(x, ofX, x, ofD * cx2, xMid, ofD * cp2, state.SecondOutput);
+        else state.Set(x, ofX * x + ofD * dMid);
     }
 }

@@ -18,7 +18,8 @@ namespace GenerativePaths.Samplers;
 /// <c>eta = 1</c> diffusers' <c>sde-dpmsolver++</c> of order 3, whose <c>lower_order_final</c> rule is <see cref="LowerOrderFinal"/>.)</para>
 /// <para>Noise as <see cref="DpmSolverPlusPlus2MSdeSampler"/>: stream <c>i</c>, interval <c>(sigma/alpha, sigma'/alpha')</c>, none when
 /// <c>eta = 0</c>. A step to <c>sigma' = 0</c> returns <c>alpha' x0hat</c>; steps from <c>alpha = 0</c> are first order.</para>
-/// <para>History: the estimates in the four-slot ring of <see cref="MultistepHistory"/>, tagged <c>(dpmpp_3m_sde, denoised)</c>.</para>
+/// <para>History: the estimates in the three-slot history ring <c>(dpmpp_3m_sde, denoised)</c> of the state
+/// (<see cref="SamplerState{T}.History(string, string, int)"/>), entry of step <c>i</c> in slot <c>i mod 3</c>.</para>
 /// <para>Thread safety: immutable (it holds only its options); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class DpmSolverPlusPlus3MSdeSampler : Sampler
@@ -59,15 +60,18 @@ public sealed class DpmSolverPlusPlus3MSdeSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        int available = MultistepHistory.Available(state, index, 2, Name, HistoryQuantity);
-        state.MarkHistory(Name, HistoryQuantity, index);
-        var d0 = MultistepHistory.Slot(state, index);
+        var d = state.Denoise(x, from);
+        // Three slots: the entry of this step and those of the two before it.
+        var history = state.History(Name, HistoryQuantity, 3);
+        int available = Math.Min(history.Available(index), 2);
+        var d0 = history[index];
+        history.Record(index);
         if (to.Sigma == 0)
         {
-            state.CombineWithEstimate(state.ModelOutput, from, d0, cx, cp, 0, to.Alpha);
+            // The estimate stored as the history entry and x' = alpha' x0hat, in one pass.
+            state.Set(d0, d, x, to.Alpha * d0);
             return;
         }
         double expMinusH = to.Alpha == 0 ? 1.0 : from.Alpha * to.Sigma / (to.Alpha * from.Sigma);
@@ -113,18 +117,17 @@ public sealed class DpmSolverPlusPlus3MSdeSampler : Sampler
             double a = to.Alpha * (phi2 * (1 + q) - phi3 / (r0 + r1)), b = to.Alpha * (-phi2 * q + phi3 / (r0 + r1));
             c0 += a / r0; c1 += -a / r0 + b / r1; c2 += -b / r1;
         }
-        state.CombineConsuming(state.ModelOutput, from, d0, cx, x, cp, state.ModelOutput);
-        bool drawn = noise > 0;
-        var z = state.Scratch(0);
-        if (drawn) state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
-        switch (used, drawn)
+        // x' = ofX x + c0 D_0 + c1 D_1 + c2 D_2 (+ noise z), with D_0 = x0hat the history entry just written.
+        var update = ofX * x + c0 * d0;
+        if (used > 0) update += c1 * history[index - 1];
+        if (used > 1) update += c2 * history[index - 2];
+        if (noise > 0)
         {
-            case (0, false): state.Combine(x, ofX, x, c0, d0); break;
-            case (0, true): state.Combine(x, ofX, x, c0, d0, noise, z); break;
-            case (1, false): state.Combine(x, ofX, x, c0, d0, c1, MultistepHistory.Slot(state, index - 1)); break;
-            case (1, true): state.Combine(x, ofX, x, c0, d0, c1, MultistepHistory.Slot(state, index - 1), noise, z); break;
-            case (_, false): state.Combine(x, ofX, x, c0, d0, c1, MultistepHistory.Slot(state, index - 1), c2, MultistepHistory.Slot(state, index - 2)); break;
-            default: state.Combine(x, ofX, x, c0, d0, c1, MultistepHistory.Slot(state, index - 1), c2, MultistepHistory.Slot(state, index - 2), noise, z); break;
+            var z = state.Buffer(NoiseBuffer);
+            state.DrawNoise(index, from.SigmaOverAlpha, to.SigmaOverAlpha, z);
+            update += noise * z;
         }
+        // One pass when the update reads x, D_0 and at most one other tensor, else two.
+        state.Set(d0, d, x, update);
     }
 }

@@ -58,39 +58,39 @@ public sealed class DpmSolverPlusPlusSdeSampler : Sampler
         var to = state.Schedule[index + 1];
         if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.Evaluate(x, from, state.ModelOutput);
+        var d = state.Denoise(x, from);
         if (to.Sigma == 0 || from.Alpha == 0 || to.Alpha == 0)
         {
-            AncestralEuler.TryStep(state, index, from, to, cx, cp, Eta, SNoise, out _, out _);
+            AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, NoiseBuffer, out _, out _);
             return;
         }
         double s = from.SigmaOverAlpha, sNext = to.SigmaOverAlpha;
         var mid = VeStepMath.PointAt(state.Schedule.Path, Math.Exp((1 - R) * Math.Log(s) + R * Math.Log(sNext)));
         double sMid = mid.SigmaOverAlpha;
-        var z = state.Scratch(0);
-        var xMid = state.Scratch(1);
+        var z = state.Buffer(NoiseBuffer);
+        var xMid = state.Buffer("dpmpp_sde_midpoint");
 
         // Step 1: x_mid = alpha_mid ((d1/s) x / alpha + (1 - d1/s) D + s_noise u1 z1).
         var (d1, u1) = VeStepMath.Ancestral(s, sMid, Eta);
         double w = d1 / s, n1 = mid.Alpha * SNoise * u1;
-        double ofX1 = mid.Alpha * (w / from.Alpha + (1 - w) * cx), ofP1 = mid.Alpha * (1 - w) * cp;
+        var toMid = (mid.Alpha * w / from.Alpha) * x + (mid.Alpha * (1 - w)) * d;
         if (n1 > 0)
         {
             state.DrawNoise(VeStepMath.SubstepStream(index, 1), s, sMid, z);
-            state.Combine(xMid, ofX1, x, ofP1, state.ModelOutput, n1, z);
+            state.Set(xMid, toMid + n1 * z);
         }
-        else state.Combine(xMid, ofX1, x, ofP1, state.ModelOutput);
-        var (cx2, cp2) = state.Evaluate(xMid, mid, state.SecondOutput);
+        else state.Set(xMid, toMid);
+        var dMid = state.Denoise(xMid, mid);
 
         // Step 2: x' = alpha' ((d2/s) x / alpha + (1 - d2/s) ((1 - f) D + f D_mid) + s_noise u2 z2).
         var (d2, u2) = VeStepMath.Ancestral(s, sNext, Eta);
         double f = 1 / (2 * R), v = d2 / s, g = to.Alpha * (1 - v), n2 = to.Alpha * SNoise * u2;
-        double ofX = to.Alpha * v / from.Alpha + g * (1 - f) * cx, ofP = g * (1 - f) * cp, ofMid = g * f * cx2, ofP2 = g * f * cp2;
+        var update = (to.Alpha * v / from.Alpha) * x + (g * (1 - f)) * d + (g * f) * dMid;
         if (n2 > 0)
         {
             state.DrawNoise(index, s, sNext, z);
-            state.Combine(x, ofX, x, ofP, state.ModelOutput, ofMid, xMid, ofP2, state.SecondOutput, n2, z);
+            state.Set(x, update + n2 * z);
         }
-        else state.Combine(x, ofX, x, ofP, state.ModelOutput, ofMid, xMid, ofP2, state.SecondOutput);
+        else state.Set(x, update);
     }
 }

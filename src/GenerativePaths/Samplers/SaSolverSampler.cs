@@ -25,12 +25,18 @@ namespace GenerativePaths.Samplers;
 /// <para>Orders as diffusers: predictor <c>min(p, i + 1)</c>, corrector <c>min(q, i + 1)</c> and with <see cref="LowerOrderFinal"/> at most
 /// <c>N - i</c> and <c>N - i + 2</c>. Noise (stream = step index) is drawn on every step, as diffusers does. A step to <c>sigma' = 0</c>
 /// returns <c>alpha' m_i</c> (after the correction); nodes at infinite or repeated log-SNR lower the order.</para>
-/// <para>History: the denoised estimates in the four-slot ring of <see cref="MultistepHistory"/>, the previous sample in <c>Scratch(1)</c> and the
-/// previous noise in <c>Scratch(0)</c>.</para>
+/// <para>History: the denoised estimates in the three-slot history ring <c>(sa_solver, denoised)</c> of the state
+/// (<see cref="SamplerState{T}.History(string, string, int)"/>), the previous sample and the previous noise in the state's buffers
+/// <c>sa_solver_last_x</c> and <c>sa_solver_noise</c> (<see cref="SamplerState{T}.Buffer(string)"/>).</para>
 /// <para>Thread safety: immutable (it holds only its options; the tau function must be pure); one instance may serve several threads and runs at once, each run with its own SamplerState.</para>
 /// </remarks>
 public sealed class SaSolverSampler : Sampler
 {
+    // What the history entries hold, and the buffers that carry the predictor's start and noise to the next step's corrector.
+    private const string HistoryQuantity = "denoised";
+    private const string LastSampleBuffer = "sa_solver_last_x";
+    private const string LastNoiseBuffer = "sa_solver_noise";
+
     private readonly Func<double, double> _tau;
 
     /// <summary>SA-Solver.</summary>
@@ -79,39 +85,41 @@ public sealed class SaSolverSampler : Sampler
         var schedule = state.Schedule;
         var from = schedule[index];
         var to = schedule[index + 1];
-        if (StepFromCleanPoint(state, from, to)) { state.LastHistoryStep = -1; return; }
+        if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
-        var (cx, cp) = state.EvaluateDeferred(x, from, state.ModelOutput);
-        int history = MultistepHistory.Available(state, index, 3);
-        state.LastHistoryStep = index;
-        var m = MultistepHistory.Slot(state, index);
-        state.CombineConsuming(state.ModelOutput, from, m, cx, x, cp, state.ModelOutput);
+        var d = state.Denoise(x, from);
+        // Three slots: m_i and the estimates of the two steps before it (the most any predictor or corrector reads).
+        var ring = state.History(Name, HistoryQuantity, 3);
+        int history = Math.Min(ring.Available(index), 2);
+        var m = ring[index];
+        ring.Record(index);
+        state.Set(m, d);
         int n = schedule.StepCount;
-        var last = state.Scratch(1);
-        var noise = state.Scratch(0);
+        var last = state.Buffer(LastSampleBuffer);
+        var noise = state.Buffer(LastNoiseBuffer);
         if (history > 0)
         {
             // Correct x_i, reached by the previous predictor, from x_{i-1} with the nodes i, i-1, ... and the previous noise.
             int q = Math.Min(CorrectorOrder, index + 1);
             if (LowerOrderFinal) q = Math.Min(q, n - (index - 1) + 1);
             q = Math.Min(q, history + 1);
-            Update(state, index - 1, index, q, corrector: true, last, noise, x);
+            Update(state, ring, index - 1, index, q, corrector: true, last, noise, x);
         }
         if (to.Sigma == 0)
         {
-            state.Combine(x, to.Alpha, m);
+            state.Set(x, to.Alpha * m);
             return;
         }
-        state.Combine(last, 1, x);
+        state.Set(last, x);
         state.DrawNoise(index, noise);
         int p = Math.Min(PredictorOrder, index + 1);
         if (LowerOrderFinal) p = Math.Min(p, n - index);
         p = Math.Min(p, history + 1);
-        Update(state, index, index, p, corrector: false, last, noise, x);
+        Update(state, ring, index, index, p, corrector: false, last, noise, x);
     }
 
     /// <summary>The step from point <paramref name="s"/> to <c>s + 1</c> with the nodes <c>newest, newest - 1, ...</c> (<paramref name="order"/> of them).</summary>
-    private void Update<T>(SamplerState<T> state, int s, int newest, int order, bool corrector, BatchTensor<T> source, BatchTensor<T> noise, BatchTensor<T> destination)
+    private void Update<T>(SamplerState<T> state, HistoryRing<T> ring, int s, int newest, int order, bool corrector, BatchTensor<T> source, BatchTensor<T> noise, BatchTensor<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var schedule = state.Schedule;
@@ -120,7 +128,7 @@ public sealed class SaSolverSampler : Sampler
         if (to.Alpha == 0)
         {
             // Between zero-SNR points (alpha' = 0, hence alpha = 0) x is pure noise at both ends: x' = (sigma'/sigma) x.
-            state.Combine(destination, to.Sigma / from.Sigma, source);
+            state.Set(destination, (to.Sigma / from.Sigma) * source);
             return;
         }
         double tau = Tau(from.ModelTime);
@@ -171,15 +179,11 @@ public sealed class SaSolverSampler : Sampler
             double mod = corrector ? h / 2 - chm1 / (c * c * h) : (h * h / 2 - chm1 / (c * c)) / (from.LogSnr - schedule[s - 1].LogSnr);
             if (double.IsFinite(mod)) { b[0] += mod; b[1] -= mod; }
         }
+        // x_t = e^{-tau^2 h} (sigma_t / sigma_s) x_s + c alpha_t sum_k b_k m_k + sigma_t sqrt(1 - e^{-2 tau^2 h}) z.
         double w = c * to.Alpha;
-        var m0 = MultistepHistory.Slot(state, newest);
-        switch (q)
-        {
-            case 1: state.Combine(destination, ofSource, source, w * b[0], m0, ofNoise, noise); break;
-            case 2: state.Combine(destination, ofSource, source, w * b[0], m0, w * b[1], MultistepHistory.Slot(state, newest - 1), ofNoise, noise); break;
-            default:
-                state.Combine(destination, ofSource, source, w * b[0], m0, w * b[1], MultistepHistory.Slot(state, newest - 1), w * b[2], MultistepHistory.Slot(state, newest - 2), ofNoise, noise);
-                break;
-        }
+        var update = ofSource * source + (w * b[0]) * ring[newest];
+        if (q > 1) update += (w * b[1]) * ring[newest - 1];
+        if (q > 2) update += (w * b[2]) * ring[newest - 2];
+        state.Set(destination, update + ofNoise * noise);
     }
 }
