@@ -55,8 +55,8 @@ public sealed class DdpmSampler : Sampler
         if (to.Alpha == 0)
         {
             // A step between zero-SNR points (alpha = alpha' = 0): x = sigma eps exactly, so x' = (sigma' / sigma) x with no noise
-            // (the identity on a repeated point). The 0 x0hat term only reads the model output, so that its finite check still runs.
-            state.Set(x, (to.Sigma / from.Sigma) * x + 0 * d);
+            // (the identity on a repeated point); the unread model output is checked at the end of the step.
+            state.Set(x, (to.Sigma / from.Sigma) * x);
             return;
         }
         double r = from.Alpha / to.Alpha;

@@ -16,8 +16,7 @@ namespace GenerativePaths.Samplers;
 /// The state checks this when the estimate is used (an <see cref="InvalidOperationException"/> names the step), so keep an estimate that
 /// must outlive its inputs in a buffer (<c>state.Set(state.Buffer("x0"), d)</c>).</para>
 /// <para>The model output's finite check is fused into the first combination that reads the estimate (a NaN from the model then raises
-/// <see cref="NonFiniteModelOutputException"/>). An output no combination reads cannot reach the sample and is not scanned; if the
-/// sample turns non-finite by other means, the end-of-step check scans the step's unread outputs before it blames the update.</para>
+/// <see cref="NonFiniteModelOutputException"/>); an output no combination reads is scanned at the end of the step.</para>
 /// <para>Thread safety: an immutable value; belongs to one run.</para>
 /// </remarks>
 public readonly struct Denoised<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -89,10 +89,10 @@ internal static class AncestralEuler
         var x = state.X;
         if (to.Alpha == 0)
         {
-            // Between zero-SNR points x is pure noise at both ends: x' = (sigma'/sigma) x. The estimate enters with weight 0, so the
-            // model output is still read (and its finite check fused into this pass).
+            // Between zero-SNR points x is pure noise at both ends: x' = (sigma'/sigma) x (the unread model output
+            // is checked at the end of the step).
             sDown = sUp = 0;
-            state.Set(x, (to.Sigma / from.Sigma) * x + 0.0 * d);
+            state.Set(x, (to.Sigma / from.Sigma) * x);
             return true;
         }
         double s = from.Alpha == 0 ? double.PositiveInfinity : from.SigmaOverAlpha;

@@ -25,9 +25,6 @@ namespace GenerativePaths.Samplers;
 /// </remarks>
 public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int ScratchCount = 4, HistoryCount = 2;
-    private readonly BatchTensor<T>?[] _scratch = new BatchTensor<T>?[ScratchCount];
-    private readonly BatchTensor<T>?[] _history = new BatchTensor<T>?[HistoryCount];
     private readonly double[] _modelTimes;
     private readonly long[] _sampleIds;
     private readonly int[] _sampleShape;
@@ -108,31 +105,9 @@ public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointI
     /// <summary>The denoised estimate of the current step's first evaluation; valid when <see cref="TrackDenoised"/> is set.</summary>
     public BatchTensor<T> Denoised => _denoised ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
 
-    /// <summary>The last step that wrote the history buffers, or -1 (none). Setting it directly records an entry with no writer, which no
-    /// library sampler accepts; samplers use <see cref="MarkHistory"/> and <see cref="HistoryHolds"/>.</summary>
-    public int LastHistoryStep
-    {
-        get => HistoryTag?.Step ?? -1;
-        set => HistoryTag = value < 0 ? null : new HistoryTag(null, null, value, value + 1);
-    }
-
-    /// <summary>Who wrote the history buffers, what they hold and for which step (null: nothing valid).</summary>
+    /// <summary>The last history entry recorded in this state (<see cref="HistoryRing{T}.Record"/>): the writing sampler, the quantity,
+    /// the step and the writer's consecutive entries; null after <see cref="Reset"/> or before any.</summary>
     public HistoryTag? HistoryTag { get; private set; }
-
-    /// <summary>Records that <paramref name="writer"/> wrote <paramref name="quantity"/> into the history for step <paramref name="step"/>.</summary>
-    /// <remarks>The entry count grows by one when the same writer wrote the same quantity at <c>step - 1</c> and restarts at 1 otherwise.</remarks>
-    public void MarkHistory(string writer, string quantity, int step)
-        => HistoryTag = new HistoryTag(writer, quantity, step, HistoryHolds(writer, quantity, step - 1) ? HistoryTag!.Value.Entries + 1 : 1);
-
-    /// <summary>How many consecutive entries, for steps <c>index - 1, index - 2, ...</c>, <paramref name="writer"/> wrote as
-    /// <paramref name="quantity"/> (0 when the last entry is not its own or not for step <c>index - 1</c>).</summary>
-    public int HistoryEntries(string writer, string quantity, int index)
-        => HistoryHolds(writer, quantity, index - 1) ? HistoryTag!.Value.Entries : 0;
-
-    /// <summary>True when the history was last written by <paramref name="writer"/>, holds <paramref name="quantity"/>, and was written at
-    /// step <paramref name="step"/>; a history of another sampler, another quantity or another step is never used.</summary>
-    public bool HistoryHolds(string writer, string quantity, int step)
-        => HistoryTag is { } t && t.Step == step && t.Writer == writer && t.Quantity == quantity;
 
     private bool _firstEvaluationOfStep;
 
@@ -163,7 +138,7 @@ public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointI
     {
         ClearHistories();
         ModelEvaluations = 0;
-        LastHistoryStep = -1;
+        HistoryTag = null;
         StepIndex = 0;
     }
 
@@ -177,35 +152,16 @@ public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointI
         other.X.CopyTo(X);
         other.ModelOutput.CopyTo(ModelOutput);
         other.SecondOutput.CopyTo(SecondOutput);
-        for (int k = 0; k < ScratchCount; k++)
-            if (other._scratch[k] is { } s) s.CopyTo(Scratch(k));
-        for (int k = 0; k < HistoryCount; k++)
-            if (other._history[k] is { } h) h.CopyTo(History(k));
         if (other._denoised is { } d) d.CopyTo(Denoised);
         HistoryTag = other.HistoryTag;
         StepIndex = other.StepIndex;
         CopyAuthoringState(other);
     }
 
-    /// <summary>Scratch tensor <paramref name="k"/> (0..3), allocated on first use.</summary>
-    public BatchTensor<T> Scratch(int k) => _scratch[k] ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
-
-    /// <summary>History tensor <paramref name="k"/> (0..1), allocated on first use.</summary>
-    public BatchTensor<T> History(int k) => _history[k] ??= BatchTensor<T>.Allocate(BatchSize, _sampleShape);
-
     /// <summary>
-    /// Calls the model on <paramref name="x"/> at <paramref name="point"/>, writes its raw prediction to <paramref name="output"/>,
-    /// checks it is finite and returns the coefficients of the denoised estimate <c>x0hat = ofState * x + ofOutput * output</c>.
-    /// </summary>
-    /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
-    /// <exception cref="InvalidOperationException">The denoised estimate is undefined at the point (e.g. an epsilon model at alpha = 0, or any model but x0 at sigma = 0).</exception>
-    public (double OfState, double OfOutput) Evaluate(BatchTensor<T> x, SchedulePoint point, BatchTensor<T> output)
-        => Evaluate(x, point, output, checkNow: true);
-
-    /// <summary>
-    /// <see cref="Evaluate(BatchTensor{T}, SchedulePoint, BatchTensor{T})"/> with the finite check of <paramref name="output"/> left to
-    /// the next <c>CombineConsuming</c> or <see cref="CombineWithEstimate"/> call, which must consume every element of it
-    /// (checked eagerly when the denoised estimate is tracked).
+    /// Calls the model on <paramref name="x"/> at <paramref name="point"/>, writes its raw prediction to <paramref name="output"/> and
+    /// returns the coefficients of the denoised estimate <c>x0hat = ofState * x + ofOutput * output</c>, with the finite check of
+    /// <paramref name="output"/> left to the combination that reads it (checked eagerly when the denoised estimate is tracked).
     /// </summary>
     /// <remarks>A combination that reads <c>p</c> with any coefficient writes a non-finite element wherever <c>p</c> is non-finite
     /// (<c>0 * NaN</c>, <c>0 * inf</c> and <c>inf - inf</c> are NaN), so the fused check of the written values sees every bad model
@@ -235,7 +191,7 @@ public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointI
             throw new InvalidOperationException($"Step {StepIndex}: a {Model.Prediction} model gives no denoised estimate at alpha = {point.Alpha}, sigma = {point.Sigma} (model time {point.ModelTime}). " +
                 (point.Alpha == 0 ? "A schedule starting at alpha = 0 (zero terminal SNR) needs a v-, x0- or flow-prediction model." : "Samplers do not evaluate models at sigma = 0."));
         if (TrackDenoised && _firstEvaluationOfStep)
-            Combine(Denoised, cx, x, cp, output);
+            CombineTerms(Denoised, 2, cx, x, cp, output);
         _firstEvaluationOfStep = false;
         return (cx, cp);
     }
@@ -312,7 +268,8 @@ public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointI
             throw new NonFiniteStateException(0, Schedule[0].ModelTime, TensorReductions.FirstNonFiniteSample(X), isInitialState: true);
     }
 
-    /// <summary>Checks the state after a step whose last write to <see cref="X"/> was not checked (one read pass).</summary>
+    /// <summary>Checks the state after a step whose last write to <see cref="X"/> was not checked (one read pass), and the step's model
+    /// outputs that no combination read.</summary>
     internal void CheckStateAfterStep()
     {
         if (!_stateChecked && !FiniteCheck.AllFinite<T>(X.Span))
@@ -320,52 +277,14 @@ public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointI
             ThrowIfPendingNonFinite();
             throw new NonFiniteStateException(StepIndex, Schedule[StepIndex].ModelTime, TensorReductions.FirstNonFiniteSample(X), isInitialState: false);
         }
+        // A model output of the step that no combination read (a branch that does not need it, e.g. a zero-SNR step): scanned once,
+        // so a model that returns NaN or infinity is reported at the step it did so (none is pending when every output was read).
+        ThrowIfPendingNonFinite();
+        _pendingCount = 0;
     }
 
     private void CombineChecked(BatchTensor<T> destination, in TensorKernels.Terms<T> terms, BatchTensor<T>? output, SchedulePoint point)
         => AfterWrite(destination, TensorKernels.CombineAllFinite(destination.Span, terms), output, point);
-
-    /// <summary>
-    /// <c>destination = c0 x0 + c1 x1</c> (one pass) where the terms consume every element of <paramref name="output"/>, the model output
-    /// of <see cref="EvaluateDeferred"/> at <paramref name="point"/>: when a written element is non-finite, the model output is scanned and a
-    /// non-finite value there raises <see cref="NonFiniteModelOutputException"/> (a finite model output raises <see cref="NonFiniteStateException"/>).
-    /// </summary>
-    internal void CombineConsuming(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1)
-    {
-        CheckTerms(destination, x0, x1);
-        var terms = new TensorKernels.Terms<T>(2, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.Zero, default, T.Zero, default, T.Zero, default, T.Zero, default);
-        CombineChecked(destination, terms, output, point);
-    }
-
-    /// <summary>Three terms; see <see cref="CombineConsuming(BatchTensor{T}, SchedulePoint, BatchTensor{T}, double, BatchTensor{T}, double, BatchTensor{T})"/>.</summary>
-    internal void CombineConsuming(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2)
-    {
-        CheckTerms(destination, x0, x1, x2);
-        var terms = new TensorKernels.Terms<T>(3, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.CreateTruncating(c2), x2.Span, T.Zero, default, T.Zero, default, T.Zero, default);
-        CombineChecked(destination, terms, output, point);
-    }
-
-    /// <summary>Four terms; see <see cref="CombineConsuming(BatchTensor{T}, SchedulePoint, BatchTensor{T}, double, BatchTensor{T}, double, BatchTensor{T})"/>.</summary>
-    internal void CombineConsuming(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3)
-    {
-        CheckTerms(destination, x0, x1, x2, x3);
-        var terms = new TensorKernels.Terms<T>(4, T.CreateTruncating(c0), x0.Span, T.CreateTruncating(c1), x1.Span, T.CreateTruncating(c2), x2.Span, T.CreateTruncating(c3), x3.Span, T.Zero, default, T.Zero, default);
-        CombineChecked(destination, terms, output, point);
-    }
-
-    /// <summary>
-    /// The two-output update of a multistep data-prediction solver, one pass: <c>estimate = ce X + cp output</c> (the denoised estimate of
-    /// the model output of <see cref="EvaluateDeferred"/> at <paramref name="point"/>), then <c>X = a X + b estimate</c> (<c>+ c previous</c>
-    /// when <paramref name="previous"/> is given), bit-identical to two <c>Combine</c> calls; a non-finite model value raises
-    /// <see cref="NonFiniteModelOutputException"/>.
-    /// </summary>
-    internal void CombineWithEstimate(BatchTensor<T> output, SchedulePoint point, BatchTensor<T> estimate, double ce, double cp, double a, double b, double c = 0, BatchTensor<T>? previous = null)
-    {
-        CheckTerms(X, output, estimate, previous ?? output);
-        bool finite = TensorKernels.CombineWithEstimateAllFinite(X.Span, estimate.Span, output.Span, previous is null ? default : previous.Span,
-            T.CreateTruncating(ce), T.CreateTruncating(cp), T.CreateTruncating(a), T.CreateTruncating(b), T.CreateTruncating(c), previous is not null);
-        AfterWrite(X, finite, output, point);
-    }
 
     private static void CheckTerms(BatchTensor<T> destination, params ReadOnlySpan<BatchTensor<T>> inputs)
     {
@@ -412,31 +331,5 @@ public sealed partial class SamplerState<T> where T : unmanaged, IFloatingPointI
         CombineChecked(destination, terms, null, default);
     }
 
-    /// <summary><c>destination = c0 x0</c> per sample (one pass); a non-finite written value raises an exception.</summary>
-    /// <remarks>Every combination checks, in the same pass, that what it wrote is finite. A non-finite value read from a model output
-    /// not yet checked raises <see cref="NonFiniteModelOutputException"/>; any other raises <see cref="NonFiniteStateException"/> naming the step, its
-    /// model time and the first bad sample.</remarks>
-    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity from finite inputs (overflow) or from non-finite noise or state.</exception>
-    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0)
-        => CombineTerms(destination, 1, c0, x0);
 
-    /// <summary><c>destination = c0 x0 + c1 x1</c> per sample (one pass, checked as <see cref="Combine(BatchTensor{T}, double, BatchTensor{T})"/>).</summary>
-    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
-    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1)
-        => CombineTerms(destination, 2, c0, x0, c1, x1);
-
-    /// <summary><c>destination = c0 x0 + c1 x1 + c2 x2</c> per sample (one pass, checked).</summary>
-    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
-    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2)
-        => CombineTerms(destination, 3, c0, x0, c1, x1, c2, x2);
-
-    /// <summary><c>destination = sum_j c_j x_j</c>, four terms, per sample (one pass, checked).</summary>
-    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
-    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3)
-        => CombineTerms(destination, 4, c0, x0, c1, x1, c2, x2, c3, x3);
-
-    /// <summary><c>destination = sum_j c_j x_j</c>, five terms, per sample (one pass, checked).</summary>
-    /// <exception cref="NonFiniteStateException">The update wrote NaN or infinity.</exception>
-    public void Combine(BatchTensor<T> destination, double c0, BatchTensor<T> x0, double c1, BatchTensor<T> x1, double c2, BatchTensor<T> x2, double c3, BatchTensor<T> x3, double c4, BatchTensor<T> x4)
-        => CombineTerms(destination, 5, c0, x0, c1, x1, c2, x2, c3, x3, c4, x4);
 }

@@ -52,9 +52,9 @@ public sealed class TcdSampler : Sampler
         }
         if (to.Alpha == 0)
         {
-            // Between zero-SNR points (alpha' = 0, hence alpha = 0) x is pure noise at both ends: x' = (sigma'/sigma) x. The 0 x0hat
-            // term only reads the model output, so that its finite check still runs.
-            state.Set(x, (to.Sigma / from.Sigma) * x + 0 * d);
+            // Between zero-SNR points (alpha' = 0, hence alpha = 0) x is pure noise at both ends: x' = (sigma'/sigma) x (the unread model
+            // output is checked at the end of the step).
+            state.Set(x, (to.Sigma / from.Sigma) * x);
             return;
         }
         // The intermediate point s = (1 - gamma) t' in path time (an integer timestep on a discrete path).

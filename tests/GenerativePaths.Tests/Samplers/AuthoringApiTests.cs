@@ -84,6 +84,26 @@ public class AuthoringApiTests
         Assert.Equal(2, e.SampleIndex);
     }
 
+    private sealed class IgnoresTheModel : Sampler
+    {
+        public override string Name => "ignores_the_model";
+
+        public override void Step<T>(SamplerState<T> state, int index)
+        {
+            state.Denoise(state.X, state.Schedule[index]);   // evaluated, never read
+            state.Set(state.X, 0.5 * state.X);
+        }
+    }
+
+    [Fact]
+    public void AModelOutputNoUpdateReadsIsCheckedAtTheEndOfItsStep()
+    {
+        using var x = Normals(3, 4, 9);
+        var e = Assert.Throws<NonFiniteModelOutputException>(() => SamplingLoop.Run(new NaNModel(), x, CosineSchedule(4), new IgnoresTheModel()));
+        Assert.Equal(0, e.StepIndex);
+        Assert.Equal(2, e.SampleIndex);
+    }
+
     [Fact]
     public void TheTwoOutputPassEqualsTwoPasses()
     {

@@ -119,16 +119,19 @@ public class SamplerSwitchingTests
         using var x = Normals(2, 4, 3);
         var state = new SamplerState<double>(Model(), Plan, x);
         Assert.Null(state.HistoryTag);
-        state.MarkHistory("lms", "slope", 0);
-        state.MarkHistory("lms", "slope", 1);
+        var lms = state.History("lms", "slope", 4);
+        lms.Record(0);
+        lms.Record(1);
         Assert.Equal(new HistoryTag("lms", "slope", 1, 2), state.HistoryTag);
-        Assert.Equal(2, state.HistoryEntries("lms", "slope", 2));
-        Assert.Equal(0, state.HistoryEntries("lms", "slope", 3)); // a jump: the entry is for another step
-        Assert.Equal(0, state.HistoryEntries("unipc", "slope", 2)); // another writer
-        Assert.Equal(0, state.HistoryEntries("lms", "denoised", 2)); // another quantity
-        state.MarkHistory("unipc", "denoised", 2);
-        Assert.Equal(1, state.HistoryEntries("unipc", "denoised", 3));
+        Assert.Equal(2, lms.Available(2));
+        Assert.Equal(0, lms.Available(3));                                   // a jump: the entry is for another step
+        Assert.Equal(0, state.History("unipc", "slope", 4).Available(2));   // another writer
+        Assert.Equal(0, state.History("lms", "denoised", 4).Available(2));  // another quantity
+        state.History("unipc", "denoised", 4).Record(2);
+        Assert.Equal(new HistoryTag("unipc", "denoised", 2, 1), state.HistoryTag);
+        Assert.Equal(1, state.History("unipc", "denoised", 4).Available(3));
         state.Reset();
         Assert.Null(state.HistoryTag);
+        Assert.Equal(0, lms.Available(2));
     }
 }
