@@ -80,8 +80,8 @@ public readonly struct Denoised<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             Validate();
             return PerSample
-                ? TensorCombination<T>.Guarded(1, _rowsX, Input, InputVersion) + TensorCombination<T>.Guarded(1, _rowsP, Output, OutputVersion)
-                : TensorCombination<T>.Guarded(OfState, null, Input, InputVersion) + TensorCombination<T>.Guarded(OfOutput, null, Output, OutputVersion);
+                ? TensorCombination<T>.Guarded(1, _rowsX, Input, InputVersion, 1, _rowsP, Output, OutputVersion)
+                : TensorCombination<T>.Guarded(OfState, null, Input, InputVersion, OfOutput, null, Output, OutputVersion);
         }
     }
 
@@ -93,11 +93,11 @@ public readonly struct Denoised<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             Validate();
             if (PerSample)
-                return TensorCombination<T>.Guarded(1, _rowsEpsX, Input, InputVersion) + TensorCombination<T>.Guarded(1, _rowsEpsP, Output, OutputVersion);
+                return TensorCombination<T>.Guarded(1, _rowsEpsX, Input, InputVersion, 1, _rowsEpsP, Output, OutputVersion);
             if (Point.Sigma == 0)
                 throw new InvalidOperationException($"The noise estimate is undefined at sigma = 0 (model time {Point.ModelTime}).");
-            return TensorCombination<T>.Guarded((1 - Point.Alpha * OfState) / Point.Sigma, null, Input, InputVersion)
-                + TensorCombination<T>.Guarded(-Point.Alpha * OfOutput / Point.Sigma, null, Output, OutputVersion);
+            return TensorCombination<T>.Guarded((1 - Point.Alpha * OfState) / Point.Sigma, null, Input, InputVersion,
+                -Point.Alpha * OfOutput / Point.Sigma, null, Output, OutputVersion);
         }
     }
 

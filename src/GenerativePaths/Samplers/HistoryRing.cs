@@ -89,6 +89,6 @@ public sealed class HistoryRing<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal void BumpSlots()
     {
         foreach (var s in _slots)
-            if (s is not null) _state.Bump(s);
+            if (s is not null) SamplerState<T>.Bump(s);
     }
 }

@@ -16,9 +16,6 @@ public sealed partial class SamplerState<T>
     private readonly List<HistoryRing<T>> _rings = [];
     private readonly List<BatchTensor<T>> _extraOutputs = [];
     private readonly List<(BatchTensor<T> Output, SampleCoefficients[] Coefficients)> _rowConversions = [];
-    private BatchTensor<T>?[] _versionTensors = new BatchTensor<T>?[16];
-    private long[] _versions = new long[16];
-    private int _versionCount;
     private int _evaluationsThisStep;
 
     /// <summary>
@@ -264,7 +261,10 @@ public sealed partial class SamplerState<T>
             other._extraOutputs[k].CopyTo(_extraOutputs[k]);
         }
         // Every estimate made before the copy refers to contents that changed.
-        for (int k = 0; k < _versionCount; k++) _versions[k]++;
+        Bump(X); Bump(ModelOutput); Bump(SecondOutput);
+        foreach (var t in _extraOutputs) Bump(t);
+        foreach (var (_, t) in _buffers) Bump(t);
+        foreach (var ring in _rings) ring.BumpSlots();
         _pendingCount = 0;
     }
 
@@ -287,25 +287,9 @@ public sealed partial class SamplerState<T>
             throw new ArgumentException($"Shape mismatch: {x.ShapeString} against the run's {X.ShapeString}.", name);
     }
 
-    internal long VersionOf(BatchTensor<T> tensor)
-    {
-        for (int k = 0; k < _versionCount; k++)
-            if (ReferenceEquals(_versionTensors[k], tensor)) return _versions[k];
-        return 0;
-    }
+    internal static long VersionOf(BatchTensor<T> tensor) => tensor.WriteVersion;
 
-    internal void Bump(BatchTensor<T> tensor)
-    {
-        for (int k = 0; k < _versionCount; k++)
-            if (ReferenceEquals(_versionTensors[k], tensor)) { _versions[k]++; return; }
-        if (_versionCount == _versionTensors.Length)
-        {
-            Array.Resize(ref _versionTensors, 2 * _versionCount);
-            Array.Resize(ref _versions, 2 * _versionCount);
-        }
-        _versionTensors[_versionCount] = tensor;
-        _versions[_versionCount++] = 1;
-    }
+    internal static void Bump(BatchTensor<T> tensor) => tensor.WriteVersion++;
 
     private void CheckGuards(in TensorCombination<T> update)
     {

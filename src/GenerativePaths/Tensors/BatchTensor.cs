@@ -25,6 +25,10 @@ public sealed class BatchTensor<T> : IDisposable
     private readonly int[] _sampleShape;
     private readonly bool _owned;
     private bool _disposed;
+
+    /// <summary>A counter a sampler state bumps on every write it makes to this tensor (its guard against reading a tensor that was
+    /// overwritten since a denoised estimate was taken from it).</summary>
+    internal long WriteVersion;
     private Memory<T> _memory;
 
     private BatchTensor(Memory<T> memory, bool owned, int batchSize, int[] sampleShape, int rowLength)

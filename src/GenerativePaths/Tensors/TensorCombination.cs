@@ -52,41 +52,36 @@ public sealed class SampleCoefficients
 /// </summary>
 /// <remarks>
 /// <para>Formula: <c>y[b, i] = sum_j s_j f_j[b] g_j[b] x_j[b, i]</c>, each term a tensor <c>x_j</c>, a scalar <c>s_j</c> and at most
-/// two per-row factors <c>f_j, g_j</c> (<see cref="SampleCoefficients"/>). Terms on the same tensor are merged before the pass (their
-/// coefficients added in double precision), so a tensor is read once however often it appears; at most six distinct tensors may
-/// remain. The merged coefficient is rounded to <typeparamref name="T"/> once, and the pass computes
+/// two per-row factors <c>f_j, g_j</c> (<see cref="SampleCoefficients"/>). Terms on the same tensor with the same factors are merged as
+/// the combination is built, and all terms on one tensor before the pass (coefficients added in double precision), so a tensor is
+/// read once however often it appears; at most six distinct tensors may remain. The merged coefficient is rounded to <typeparamref name="T"/> once, and the pass computes
 /// <c>((c0 x0 + c1 x1) + c2 x2) + ...</c> in the order the tensors first appear, exactly as <see cref="TensorKernels.LinearCombination{T}(Span{T}, T, ReadOnlySpan{T}, T, ReadOnlySpan{T})"/>.</para>
-/// <para>Building a combination allocates nothing (terms are held inline, up to <see cref="MaxTerms"/> before merging). The destination may
+/// <para>Building a combination allocates nothing (terms are held inline, at most <see cref="MaxTerms"/> distinct tensor and factor pairs). The destination may
 /// be one of the tensors (in place); terms with a zero coefficient are kept, so a NaN in any tensor read reaches the result.</para>
 /// <para>Thread safety: an immutable value; evaluating it while another thread writes one of its tensors is a race.</para>
 /// </remarks>
 public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Most terms a combination holds before terms on the same tensor are merged.</summary>
-    public const int MaxTerms = 12;
+    /// <summary>Most terms a combination holds (terms on the same tensor with the same per-row factors are merged as the combination
+    /// is built, so this counts distinct (tensor, factors) pairs).</summary>
+    public const int MaxTerms = 8;
 
     /// <summary>Most distinct tensors one fused pass reads.</summary>
     public const int MaxTensors = 6;
 
     // Expect: the write version of the tensor that the term was made for (a sampler state's guard against reading a tensor
     // overwritten since, e.g. a denoised estimate whose input has been updated); -1 when unguarded.
-    internal readonly struct Term(BatchTensor<T> tensor, double scale, SampleCoefficients? rows0, SampleCoefficients? rows1, long expect = -1)
+    internal struct Term
     {
-        public readonly BatchTensor<T> Tensor = tensor;
-        public readonly double Scale = scale;
-        public readonly SampleCoefficients? Rows0 = rows0, Rows1 = rows1;
-        public readonly long Expect = expect;
+        public BatchTensor<T> Tensor;
+        public SampleCoefficients? Rows0, Rows1;
+        public double Scale;
+        public long Expect;
 
-        public Term Scaled(double factor) => new(Tensor, Scale * factor, Rows0, Rows1, Expect);
+        public readonly double Coefficient(int row) => Scale * (Rows0 is null ? 1.0 : Rows0[row]) * (Rows1 is null ? 1.0 : Rows1[row]);
 
-        public Term Scaled(SampleCoefficients rows)
-        {
-            if (Rows0 is null) return new(Tensor, Scale, rows, null, Expect);
-            if (Rows1 is null) return new(Tensor, Scale, Rows0, rows, Expect);
-            throw new InvalidOperationException($"A term of a tensor combination has at most two per-sample factors; the term on {Tensor.ShapeString} got a third. Multiply the factors into one SampleCoefficients first.");
-        }
-
-        public double Coefficient(int row) => Scale * (Rows0 is null ? 1.0 : Rows0[row]) * (Rows1 is null ? 1.0 : Rows1[row]);
+        public readonly bool SameFactors(in Term other)
+            => ReferenceEquals(Tensor, other.Tensor) && ReferenceEquals(Rows0, other.Rows0) && ReferenceEquals(Rows1, other.Rows1) && Expect == other.Expect;
     }
 
     [InlineArray(MaxTerms)]
@@ -96,20 +91,15 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
     }
 
     private readonly TermBuffer _terms;
+    private readonly int _count;
 
-    /// <summary>Number of terms before merging.</summary>
-    public int Count { get; }
+    /// <summary>Number of terms (distinct tensor and per-row factor pairs).</summary>
+    public int Count => _count;
 
-    private TensorCombination(in TermBuffer terms, int count)
+    internal TensorCombination(BatchTensor<T> tensor, double scale, SampleCoefficients? rows, long expect)
     {
-        _terms = terms;
-        Count = count;
-    }
-
-    internal TensorCombination(Term term)
-    {
-        _terms[0] = term;
-        Count = 1;
+        _terms[0] = new Term { Tensor = tensor, Scale = scale, Rows0 = rows, Expect = expect };
+        _count = 1;
     }
 
     /// <summary>The combination <c>c x</c>.</summary>
@@ -117,7 +107,7 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
     public static TensorCombination<T> Of(double coefficient, BatchTensor<T> tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        return new(new Term(tensor, coefficient, null, null));
+        return new(tensor, coefficient, null, -1);
     }
 
     /// <summary>The combination <c>c[b] x[b]</c> with one coefficient per row.</summary>
@@ -129,67 +119,98 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
         ArgumentNullException.ThrowIfNull(tensor);
         if (coefficients.Count != tensor.BatchSize)
             throw new ArgumentException($"{coefficients.Count} per-sample coefficients for a tensor of {tensor.BatchSize} rows ({tensor.ShapeString}).", nameof(coefficients));
-        return new(new Term(tensor, 1.0, coefficients, null));
+        return new(tensor, 1.0, coefficients, -1);
     }
 
     internal Term this[int k] => _terms[k];
 
     /// <summary>A guarded term: <c>c x</c> (<c>c[b] x[b]</c> with <paramref name="rows"/>) made for write version <paramref name="expect"/> of <paramref name="tensor"/>.</summary>
     internal static TensorCombination<T> Guarded(double coefficient, SampleCoefficients? rows, BatchTensor<T> tensor, long expect)
-        => new(new Term(tensor, coefficient, rows, null, expect));
+        => new(tensor, coefficient, rows, expect);
+
+    /// <summary>Two guarded terms <c>c0 x0 + c1 x1</c> (one construction; the form of a denoised or noise estimate).</summary>
+    internal static TensorCombination<T> Guarded(double c0, SampleCoefficients? rows0, BatchTensor<T> x0, long expect0,
+        double c1, SampleCoefficients? rows1, BatchTensor<T> x1, long expect1)
+    {
+        var result = new TensorCombination<T>(x0, c0, rows0, expect0);
+        ref var r = ref Unsafe.AsRef(in result);
+        Buf(ref r)[1] = new Term { Tensor = x1, Scale = c1, Rows0 = rows1, Expect = expect1 };
+        Unsafe.AsRef(in r._count) = 2;
+        return result;
+    }
 
     /// <summary>The tensor <paramref name="tensor"/> with coefficient 1.</summary>
     public static implicit operator TensorCombination<T>(BatchTensor<T> tensor) => Of(1.0, tensor);
 
-    /// <summary>The sum of two combinations (their terms, merged when evaluated).</summary>
+    /// <summary>The sum of two combinations (terms on the same tensor with the same factors merged).</summary>
     /// <exception cref="InvalidOperationException">The sum would hold more than <see cref="MaxTerms"/> terms.</exception>
-    public static TensorCombination<T> operator +(TensorCombination<T> left, TensorCombination<T> right) => Concat(left, right, 1.0);
+    public static TensorCombination<T> operator +(in TensorCombination<T> left, in TensorCombination<T> right) => Concat(left, right, 1.0);
 
     /// <summary>The difference of two combinations.</summary>
     /// <exception cref="InvalidOperationException">The difference would hold more than <see cref="MaxTerms"/> terms.</exception>
-    public static TensorCombination<T> operator -(TensorCombination<T> left, TensorCombination<T> right) => Concat(left, right, -1.0);
+    public static TensorCombination<T> operator -(in TensorCombination<T> left, in TensorCombination<T> right) => Concat(left, right, -1.0);
 
     /// <summary>The combination with every coefficient negated.</summary>
-    public static TensorCombination<T> operator -(TensorCombination<T> value) => value * -1.0;
+    public static TensorCombination<T> operator -(in TensorCombination<T> value) => Scale(value, -1.0);
 
     /// <summary>The combination with every coefficient multiplied by <paramref name="factor"/>.</summary>
-    public static TensorCombination<T> operator *(double factor, TensorCombination<T> value)
-    {
-        var terms = value._terms;
-        for (int k = 0; k < value.Count; k++) terms[k] = terms[k].Scaled(factor);
-        return new(terms, value.Count);
-    }
+    public static TensorCombination<T> operator *(double factor, in TensorCombination<T> value) => Scale(value, factor);
 
     /// <summary>The combination with every coefficient multiplied by <paramref name="factor"/>.</summary>
-    public static TensorCombination<T> operator *(TensorCombination<T> value, double factor) => factor * value;
+    public static TensorCombination<T> operator *(in TensorCombination<T> value, double factor) => Scale(value, factor);
 
     /// <summary>The combination with every coefficient divided by <paramref name="divisor"/>.</summary>
-    public static TensorCombination<T> operator /(TensorCombination<T> value, double divisor) => (1.0 / divisor) * value;
+    public static TensorCombination<T> operator /(in TensorCombination<T> value, double divisor) => Scale(value, 1.0 / divisor);
 
     /// <summary>The combination with row <c>b</c> of every term multiplied by <c>factors[b]</c>.</summary>
     /// <exception cref="InvalidOperationException">A term would get a third per-sample factor.</exception>
     /// <exception cref="ArgumentException">The factors do not have one entry per row.</exception>
-    public static TensorCombination<T> operator *(SampleCoefficients factors, TensorCombination<T> value)
+    public static TensorCombination<T> operator *(SampleCoefficients factors, in TensorCombination<T> value)
     {
         ArgumentNullException.ThrowIfNull(factors);
-        var terms = value._terms;
-        for (int k = 0; k < value.Count; k++)
+        var result = value;
+        ref var r = ref Unsafe.AsRef(in result);
+        for (int k = 0; k < r._count; k++)
         {
-            if (factors.Count != terms[k].Tensor.BatchSize)
-                throw new ArgumentException($"{factors.Count} per-sample coefficients for a tensor of {terms[k].Tensor.BatchSize} rows.", nameof(factors));
-            terms[k] = terms[k].Scaled(factors);
+            ref var t = ref Buf(ref r)[k];
+            if (factors.Count != t.Tensor.BatchSize)
+                throw new ArgumentException($"{factors.Count} per-sample coefficients for a tensor of {t.Tensor.BatchSize} rows.", nameof(factors));
+            if (t.Rows0 is null) t.Rows0 = factors;
+            else if (t.Rows1 is null) t.Rows1 = factors;
+            else throw new InvalidOperationException($"A term of a tensor combination has at most two per-sample factors; the term on {t.Tensor.ShapeString} got a third. Multiply the factors into one SampleCoefficients first.");
         }
-        return new(terms, value.Count);
+        return result;
+    }
+
+    private static ref TermBuffer Buf(ref TensorCombination<T> c) => ref Unsafe.AsRef(in c._terms);
+
+    private static TensorCombination<T> Scale(in TensorCombination<T> value, double factor)
+    {
+        var result = value;
+        ref var r = ref Unsafe.AsRef(in result);
+        for (int k = 0; k < r._count; k++) Buf(ref r)[k].Scale *= factor;
+        return result;
     }
 
     private static TensorCombination<T> Concat(in TensorCombination<T> left, in TensorCombination<T> right, double sign)
     {
-        int n = left.Count + right.Count;
-        if (n > MaxTerms)
-            throw new InvalidOperationException($"A tensor combination holds at most {MaxTerms} terms before merging; this one would hold {n}. Split the update into two combinations.");
-        var terms = left._terms;
-        for (int k = 0; k < right.Count; k++) terms[left.Count + k] = sign == 1.0 ? right._terms[k] : right._terms[k].Scaled(sign);
-        return new(terms, n);
+        var result = left;
+        ref var r = ref Unsafe.AsRef(in result);
+        int n = r._count;
+        for (int k = 0; k < right._count; k++)
+        {
+            ref readonly var t = ref right._terms[k];
+            int j = 0;
+            while (j < n && !Buf(ref r)[j].SameFactors(t)) j++;
+            if (j < n) { Buf(ref r)[j].Scale += sign * t.Scale; continue; }
+            if (n == MaxTerms)
+                throw new InvalidOperationException($"A tensor combination holds at most {MaxTerms} terms (distinct tensor and per-row factor pairs); this one would hold more. Split the update into two combinations.");
+            Buf(ref r)[n] = t;
+            Buf(ref r)[n].Scale = sign * t.Scale;
+            n++;
+        }
+        Unsafe.AsRef(in r._count) = n;
+        return result;
     }
 
     /// <summary>True when some term has a per-sample factor.</summary>
@@ -197,7 +218,7 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
     {
         get
         {
-            for (int k = 0; k < Count; k++)
+            for (int k = 0; k < _count; k++)
                 if (_terms[k].Rows0 is not null) return true;
             return false;
         }
@@ -206,7 +227,7 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
     /// <summary>True when <paramref name="tensor"/> is one of the terms' tensors.</summary>
     public bool Reads(BatchTensor<T> tensor)
     {
-        for (int k = 0; k < Count; k++)
+        for (int k = 0; k < _count; k++)
             if (ReferenceEquals(_terms[k].Tensor, tensor)) return true;
         return false;
     }
@@ -218,9 +239,9 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
     /// <exception cref="InvalidOperationException">The combination is empty or reads more than <see cref="MaxTensors"/> tensors.</exception>
     internal int Merge(Span<BatchTensor<T>?> tensors, Span<double> scalars)
     {
-        if (Count == 0) throw new InvalidOperationException("The tensor combination is empty.");
+        if (_count == 0) throw new InvalidOperationException("The tensor combination is empty.");
         int n = 0;
-        for (int k = 0; k < Count; k++)
+        for (int k = 0; k < _count; k++)
         {
             ref readonly var term = ref _terms[k];
             int j = 0;
@@ -242,7 +263,7 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
     internal double RowCoefficient(BatchTensor<T> tensor, int row)
     {
         double c = 0;
-        for (int k = 0; k < Count; k++)
+        for (int k = 0; k < _count; k++)
             if (ReferenceEquals(_terms[k].Tensor, tensor)) c += _terms[k].Coefficient(row);
         return c;
     }
@@ -250,8 +271,8 @@ public readonly struct TensorCombination<T> where T : unmanaged, IFloatingPointI
     /// <inheritdoc/>
     public override string ToString()
     {
-        var parts = new string[Count];
-        for (int k = 0; k < Count; k++)
+        var parts = new string[_count];
+        for (int k = 0; k < _count; k++)
         {
             ref readonly var t = ref _terms[k];
             parts[k] = $"{t.Scale}{(t.Rows0 is null ? "" : "·c[b]")}{(t.Rows1 is null ? "" : "·c[b]")}·{t.Tensor.ShapeString}";

@@ -42,22 +42,35 @@ public static partial class TensorKernels
         Span<BatchTensor<T>?> tensors = slots;
         Span<double> scalars = stackalloc double[TensorCombination<T>.MaxTensors];
         int n = combination.Merge(tensors, scalars);
+        Span<T> d = destination.Span;
+        ReadOnlySpan<T> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default;
         for (int j = 0; j < n; j++)
         {
-            ShapeCheck.SameShape(destination, tensors[j]!, "combination");
-            ShapeCheck.NoPartialOverlap<T>(tensors[j]!.Span, destination.Span, "combination");
+            var t = tensors[j]!;
+            ShapeCheck.SameShape(destination, t, "combination");
+            ReadOnlySpan<T> span = t.Span;
+            ShapeCheck.NoPartialOverlap<T>(span, d, "combination");
+            switch (j)
+            {
+                case 0: s0 = span; break;
+                case 1: s1 = span; break;
+                case 2: s2 = span; break;
+                case 3: s3 = span; break;
+                case 4: s4 = span; break;
+                default: s5 = span; break;
+            }
         }
         if (!combination.HasSampleFactors)
         {
             var terms = new Terms<T>(n,
-                T.CreateTruncating(scalars[0]), tensors[0]!.Span,
-                n > 1 ? T.CreateTruncating(scalars[1]) : T.Zero, n > 1 ? tensors[1]!.Span : default,
-                n > 2 ? T.CreateTruncating(scalars[2]) : T.Zero, n > 2 ? tensors[2]!.Span : default,
-                n > 3 ? T.CreateTruncating(scalars[3]) : T.Zero, n > 3 ? tensors[3]!.Span : default,
-                n > 4 ? T.CreateTruncating(scalars[4]) : T.Zero, n > 4 ? tensors[4]!.Span : default,
-                n > 5 ? T.CreateTruncating(scalars[5]) : T.Zero, n > 5 ? tensors[5]!.Span : default);
-            if (check) return CombineAllFinite(destination.Span, terms);
-            CombineUnchecked(destination.Span, terms);
+                T.CreateTruncating(scalars[0]), s0,
+                n > 1 ? T.CreateTruncating(scalars[1]) : T.Zero, s1,
+                n > 2 ? T.CreateTruncating(scalars[2]) : T.Zero, s2,
+                n > 3 ? T.CreateTruncating(scalars[3]) : T.Zero, s3,
+                n > 4 ? T.CreateTruncating(scalars[4]) : T.Zero, s4,
+                n > 5 ? T.CreateTruncating(scalars[5]) : T.Zero, s5);
+            if (check) return CombineAllFinite(d, terms);
+            CombineUnchecked(d, terms);
             return true;
         }
 

@@ -94,10 +94,15 @@ public class TensorCombinationTests
         using var d = BatchTensor<double>.Allocate(2, 3);
         var seven = 1.0 * t[0] + 1.0 * t[1] + 1.0 * t[2] + 1.0 * t[3] + 1.0 * t[4] + 1.0 * t[5] + 1.0 * t[6];
         Assert.Contains("at most 6 distinct tensors", Assert.Throws<InvalidOperationException>(() => TensorKernels.Evaluate(d, seven)).Message);
-        TensorCombination<double> many = 1.0 * t[0];
-        for (int k = 1; k < TensorCombination<double>.MaxTerms; k++) many = many + 1.0 * t[0];
-        Assert.Contains("at most 12 terms", Assert.Throws<InvalidOperationException>(() => many + 1.0 * t[1]).Message);
+        // Terms on one tensor with the same factors merge as the combination is built; distinct (tensor, factor) pairs count.
+        TensorCombination<double> merged = 1.0 * t[0];
+        for (int k = 1; k < 20; k++) merged = merged + 1.0 * t[0];
+        Assert.Equal(1, merged.Count);
         var r = new SampleCoefficients(2).Fill(1);
+        var r2 = new SampleCoefficients(2).Fill(2);
+        var eight = 1.0 * t[0] + 1.0 * t[1] + 1.0 * t[2] + 1.0 * t[3] + r * t[0] + r * t[1] + r * t[2] + r * t[3];
+        Assert.Equal(TensorCombination<double>.MaxTerms, eight.Count);
+        Assert.Contains("at most 8 terms", Assert.Throws<InvalidOperationException>(() => eight + r2 * t[0]).Message);
         Assert.Contains("at most two per-sample factors", Assert.Throws<InvalidOperationException>(() => r * (r * (r * t[0]))).Message);
         using var wide = Random(2, 4, 9);
         Assert.Throws<ArgumentException>(() => TensorKernels.Evaluate(d, 1.0 * wide));
