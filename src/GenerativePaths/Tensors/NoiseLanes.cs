@@ -209,3 +209,47 @@ internal readonly struct Lanes512 : INoiseLanes<Vector512<uint>, Vector512<float
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<uint> mask, Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(mask.AsSingle(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> value, ref float destination, int offset) => value.StoreUnsafe(ref destination, (nuint)offset);
 }
+
+/// <summary>
+/// The 64-bit-lane operations of the Philox rounds that use <c>vpmuludq</c> (<see cref="PhiloxNormals"/>): 32-bit words
+/// <typeparamref name="TU"/> widened to two vectors of 64-bit lanes <typeparamref name="TL"/> and narrowed back (truncating).
+/// </summary>
+internal interface IWideLanes<TU, TL> where TU : struct where TL : struct
+{
+    static abstract TL WidenLower(TU a);
+    static abstract TL WidenUpper(TU a);
+    static abstract TU Narrow(TL lower, TL upper);
+    static abstract TL Splat(uint value);
+    static abstract TU SplatU(uint value);
+    /// <summary>The 64-bit products of the low 32 bits of each lane of <paramref name="a"/> with <paramref name="m"/>'s (<c>vpmuludq</c>).</summary>
+    static abstract TL MultiplyLow(TL a, TU m);
+    /// <summary>Each lane's high 32 bits, moved to the low word.</summary>
+    static abstract TL High(TL a);
+    static abstract TL Xor(TL a, TL b);
+}
+
+/// <summary>The AVX-512 <see cref="IWideLanes{TU, TL}"/> (used only where <see cref="Avx512F.IsSupported"/>).</summary>
+internal readonly struct Wide512 : IWideLanes<Vector512<uint>, Vector512<ulong>>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> WidenLower(Vector512<uint> a) => Vector512.WidenLower(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> WidenUpper(Vector512<uint> a) => Vector512.WidenUpper(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<uint> Narrow(Vector512<ulong> lower, Vector512<ulong> upper) => Vector512.Narrow(lower, upper);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> Splat(uint value) => Vector512.Create((ulong)value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<uint> SplatU(uint value) => Vector512.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> MultiplyLow(Vector512<ulong> a, Vector512<uint> m) => Avx512F.Multiply(a.AsUInt32(), m);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> High(Vector512<ulong> a) => Vector512.ShiftRightLogical(a, 32);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<ulong> Xor(Vector512<ulong> a, Vector512<ulong> b) => a ^ b;
+}
+
+/// <summary>The AVX2 <see cref="IWideLanes{TU, TL}"/> (used only where <see cref="Avx2.IsSupported"/>).</summary>
+internal readonly struct Wide256 : IWideLanes<Vector256<uint>, Vector256<ulong>>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> WidenLower(Vector256<uint> a) => Vector256.WidenLower(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> WidenUpper(Vector256<uint> a) => Vector256.WidenUpper(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<uint> Narrow(Vector256<ulong> lower, Vector256<ulong> upper) => Vector256.Narrow(lower, upper);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> Splat(uint value) => Vector256.Create((ulong)value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<uint> SplatU(uint value) => Vector256.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> MultiplyLow(Vector256<ulong> a, Vector256<uint> m) => Avx2.Multiply(a.AsUInt32(), m);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> High(Vector256<ulong> a) => Vector256.ShiftRightLogical(a, 32);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<ulong> Xor(Vector256<ulong> a, Vector256<ulong> b) => a ^ b;
+}

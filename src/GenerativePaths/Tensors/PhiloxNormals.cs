@@ -99,10 +99,10 @@ internal static class PhiloxNormals
                 TU c0 = TL.Indices(group * 16 + (uint)lane), c1 = vid, c2 = vs0, c3 = vs1;
                 // Words 1-3 of the counter are the same in every lane (sample id, stream), which the 64-bit-lane rounds take as scalars.
                 if (typeof(TL) == typeof(Lanes512) && Avx512F.IsSupported)
-                    Rounds512(ref Unsafe.As<TU, Vector512<uint>>(ref c0), out Unsafe.As<TU, Vector512<uint>>(ref c1),
+                    WideRounds<Wide512, Vector512<uint>, Vector512<ulong>>(ref Unsafe.As<TU, Vector512<uint>>(ref c0), out Unsafe.As<TU, Vector512<uint>>(ref c1),
                         out Unsafe.As<TU, Vector512<uint>>(ref c2), out Unsafe.As<TU, Vector512<uint>>(ref c3), id, s0, s1, k0, k1);
                 else if (typeof(TL) == typeof(Lanes256) && Avx2.IsSupported)
-                    Rounds256(ref Unsafe.As<TU, Vector256<uint>>(ref c0), out Unsafe.As<TU, Vector256<uint>>(ref c1),
+                    WideRounds<Wide256, Vector256<uint>, Vector256<ulong>>(ref Unsafe.As<TU, Vector256<uint>>(ref c0), out Unsafe.As<TU, Vector256<uint>>(ref c1),
                         out Unsafe.As<TU, Vector256<uint>>(ref c2), out Unsafe.As<TU, Vector256<uint>>(ref c3), id, s0, s1, k0, k1);
                 else
                     Rounds<TL, TU, TF>(ref c0, ref c1, ref c2, ref c3, k0, k1);
@@ -135,60 +135,33 @@ internal static class PhiloxNormals
     }
 
     /// <summary>
-    /// <see cref="Rounds{TL, TU, TF}"/> for 16 counters with AVX-512, the same words: each word is held as two halves of 8 counters in
-    /// 64-bit lanes, so <c>vpmuludq</c> (which multiplies the low 32 bits of each lane) leaves the whole product in its lane, the low
-    /// word <c>lo</c> and the high word <c>hi</c>, with no shuffle. The lanes' high words carry leftovers between rounds, which no
-    /// operation moves into a low word (xor is bitwise, the multiply reads low words only, and the shift takes <c>hi</c> from a fresh
-    /// product); the last step keeps the low words. Words 1-3 of the counter come in as <paramref name="w1"/>..<paramref name="w3"/>
-    /// (the same in every lane); the four output words replace <paramref name="c0"/> and fill <paramref name="c1"/>..<paramref name="c3"/>.
+    /// <see cref="Rounds{TL, TU, TF}"/> with <c>vpmuludq</c> (AVX-512 or AVX2, <typeparamref name="TW"/>), the same words: each word of
+    /// the counters is held as two halves in 64-bit lanes, so the multiply (which reads the low 32 bits of each lane) leaves the whole
+    /// product in its lane, the low word <c>lo</c> and the high word <c>hi</c>, with no shuffle. The lanes' high words carry leftovers
+    /// between rounds, which no operation moves into a low word (xor is bitwise, the multiply reads low words only, and the shift takes
+    /// <c>hi</c> from a fresh product); the last step keeps the low words. Words 1-3 of the counter come in as
+    /// <paramref name="w1"/>..<paramref name="w3"/> (the same in every lane); the four output words replace <paramref name="c0"/> and
+    /// fill <paramref name="c1"/>..<paramref name="c3"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rounds512(ref Vector512<uint> c0, out Vector512<uint> c1, out Vector512<uint> c2, out Vector512<uint> c3,
-        uint w1, uint w2, uint w3, uint k0, uint k1)
+    private static void WideRounds<TW, TU, TL64>(ref TU c0, out TU c1, out TU c2, out TU c3, uint w1, uint w2, uint w3, uint k0, uint k1)
+        where TW : IWideLanes<TU, TL64> where TU : struct where TL64 : struct
     {
-        Vector512<ulong> a0 = Vector512.WidenLower(c0), a1 = Vector512.Create((ulong)w1), a2 = Vector512.Create((ulong)w2), a3 = Vector512.Create((ulong)w3);
-        Vector512<ulong> b0 = Vector512.WidenUpper(c0), b1 = a1, b2 = a2, b3 = a3;
-        Vector512<uint> m0 = Vector512.Create(M0), m1 = Vector512.Create(M1);
+        TL64 a0 = TW.WidenLower(c0), a1 = TW.Splat(w1), a2 = TW.Splat(w2), a3 = TW.Splat(w3);
+        TL64 b0 = TW.WidenUpper(c0), b1 = a1, b2 = a2, b3 = a3;
+        TU m0 = TW.SplatU(M0), m1 = TW.SplatU(M1);
         for (uint r = 0; r < 10; r++)
         {
-            var kk0 = Vector512.Create((ulong)unchecked(k0 + r * W0));
-            var kk1 = Vector512.Create((ulong)unchecked(k1 + r * W1));
-            var pa0 = Avx512F.Multiply(a0.AsUInt32(), m0);
-            var pa1 = Avx512F.Multiply(a2.AsUInt32(), m1);
-            var pb0 = Avx512F.Multiply(b0.AsUInt32(), m0);
-            var pb1 = Avx512F.Multiply(b2.AsUInt32(), m1);
-            a0 = Vector512.ShiftRightLogical(pa1, 32) ^ a1 ^ kk0;
-            a2 = Vector512.ShiftRightLogical(pa0, 32) ^ a3 ^ kk1;
-            b0 = Vector512.ShiftRightLogical(pb1, 32) ^ b1 ^ kk0;
-            b2 = Vector512.ShiftRightLogical(pb0, 32) ^ b3 ^ kk1;
+            TL64 kk0 = TW.Splat(unchecked(k0 + r * W0)), kk1 = TW.Splat(unchecked(k1 + r * W1));
+            TL64 pa0 = TW.MultiplyLow(a0, m0), pa1 = TW.MultiplyLow(a2, m1);
+            TL64 pb0 = TW.MultiplyLow(b0, m0), pb1 = TW.MultiplyLow(b2, m1);
+            a0 = TW.Xor(TW.Xor(TW.High(pa1), a1), kk0);
+            a2 = TW.Xor(TW.Xor(TW.High(pa0), a3), kk1);
+            b0 = TW.Xor(TW.Xor(TW.High(pb1), b1), kk0);
+            b2 = TW.Xor(TW.Xor(TW.High(pb0), b3), kk1);
             a1 = pa1; a3 = pa0; b1 = pb1; b3 = pb0;
         }
-        c0 = Vector512.Narrow(a0, b0); c1 = Vector512.Narrow(a1, b1); c2 = Vector512.Narrow(a2, b2); c3 = Vector512.Narrow(a3, b3);
-    }
-
-    /// <summary><see cref="Rounds512"/> for 8 counters with AVX2 (<c>vpmuludq</c> on 256-bit vectors), the same words.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rounds256(ref Vector256<uint> c0, out Vector256<uint> c1, out Vector256<uint> c2, out Vector256<uint> c3,
-        uint w1, uint w2, uint w3, uint k0, uint k1)
-    {
-        Vector256<ulong> a0 = Vector256.WidenLower(c0), a1 = Vector256.Create((ulong)w1), a2 = Vector256.Create((ulong)w2), a3 = Vector256.Create((ulong)w3);
-        Vector256<ulong> b0 = Vector256.WidenUpper(c0), b1 = a1, b2 = a2, b3 = a3;
-        Vector256<uint> m0 = Vector256.Create(M0), m1 = Vector256.Create(M1);
-        for (uint r = 0; r < 10; r++)
-        {
-            var kk0 = Vector256.Create((ulong)unchecked(k0 + r * W0));
-            var kk1 = Vector256.Create((ulong)unchecked(k1 + r * W1));
-            var pa0 = Avx2.Multiply(a0.AsUInt32(), m0);
-            var pa1 = Avx2.Multiply(a2.AsUInt32(), m1);
-            var pb0 = Avx2.Multiply(b0.AsUInt32(), m0);
-            var pb1 = Avx2.Multiply(b2.AsUInt32(), m1);
-            a0 = Vector256.ShiftRightLogical(pa1, 32) ^ a1 ^ kk0;
-            a2 = Vector256.ShiftRightLogical(pa0, 32) ^ a3 ^ kk1;
-            b0 = Vector256.ShiftRightLogical(pb1, 32) ^ b1 ^ kk0;
-            b2 = Vector256.ShiftRightLogical(pb0, 32) ^ b3 ^ kk1;
-            a1 = pa1; a3 = pa0; b1 = pb1; b3 = pb0;
-        }
-        c0 = Vector256.Narrow(a0, b0); c1 = Vector256.Narrow(a1, b1); c2 = Vector256.Narrow(a2, b2); c3 = Vector256.Narrow(a3, b3);
+        c0 = TW.Narrow(a0, b0); c1 = TW.Narrow(a1, b1); c2 = TW.Narrow(a2, b2); c3 = TW.Narrow(a3, b3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
