@@ -110,10 +110,19 @@ public readonly struct Denoised<T> where T : unmanaged, IFloatingPointIeee754<T>
     public static implicit operator TensorCombination<T>(Denoised<T> value) => value.Estimate;
 
     /// <summary><c>a x0hat</c> as a combination.</summary>
-    public static TensorCombination<T> operator *(double coefficient, Denoised<T> value) => coefficient * value.Estimate;
+    public static TensorCombination<T> operator *(double coefficient, Denoised<T> value) => value.Scaled(coefficient);
 
     /// <summary><c>a x0hat</c> as a combination.</summary>
-    public static TensorCombination<T> operator *(Denoised<T> value, double coefficient) => coefficient * value.Estimate;
+    public static TensorCombination<T> operator *(Denoised<T> value, double coefficient) => value.Scaled(coefficient);
+
+    // a x0hat built in one construction (the estimate's two terms with their coefficients scaled).
+    private TensorCombination<T> Scaled(double a)
+    {
+        Validate();
+        return PerSample
+            ? TensorCombination<T>.Guarded(a, _rowsX, Input, InputVersion, a, _rowsP, Output, OutputVersion)
+            : TensorCombination<T>.Guarded(a * OfState, null, Input, InputVersion, a * OfOutput, null, Output, OutputVersion);
+    }
 
     /// <summary><c>a[b] x0hat[b]</c> as a combination (one coefficient per row).</summary>
     public static TensorCombination<T> operator *(SampleCoefficients coefficients, Denoised<T> value) => coefficients * value.Estimate;
