@@ -52,7 +52,7 @@ public sealed class DpmSolver2AncestralSampler : Sampler
         if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
         var d = state.Denoise(x, from);
-        if (AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, NoiseBuffer, out double sDown, out double sUp)) return;
+        if (AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, out double sDown, out double sUp)) return;
         double s = from.SigmaOverAlpha;
         var mid = VeStepMath.PointAt(state.Schedule.Path, Math.Sqrt(s * sDown));
         double w = mid.SigmaOverAlpha / s;
@@ -81,10 +81,10 @@ internal static class AncestralEuler
     /// Computes <c>(s_down, s_up)</c> for the step and, when the step is a first-order one (<c>s_down = 0</c>, <c>alpha = 0</c> or
     /// <c>alpha' = 0</c>), takes it and returns true: <c>x' = (alpha' s_down / sigma) x + alpha' (1 - s_down / s) x0hat + alpha' s_noise s_up z</c>
     /// (<c>x' = (sigma'/sigma) x</c> when <c>alpha' = 0</c>). <paramref name="d"/> is the denoised estimate at <paramref name="from"/>;
-    /// <c>z</c> is drawn into the state's buffer <paramref name="noiseBuffer"/>.
+    /// <c>z</c> is drawn into the state's buffer <see cref="Sampler.NoiseBuffer"/>.
     /// </summary>
     public static bool TryStep<T>(SamplerState<T> state, int index, Schedules.SchedulePoint from, Schedules.SchedulePoint to, in Denoised<T> d,
-        double eta, double sNoise, string noiseBuffer, out double sDown, out double sUp) where T : unmanaged, IFloatingPointIeee754<T>
+        double eta, double sNoise, out double sDown, out double sUp) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = state.X;
         if (to.Alpha == 0)
@@ -102,7 +102,7 @@ internal static class AncestralEuler
         double noise = to.Alpha * sNoise * sUp;
         if (noise > 0)
         {
-            var z = state.Buffer(noiseBuffer);
+            var z = state.Buffer(Sampler.NoiseBuffer);
             state.DrawNoise(index, s, to.SigmaOverAlpha, z);
             state.Set(x, ofX * x + ofD * d + noise * z);
         }

@@ -48,7 +48,7 @@ public sealed class DpmSolverPlusPlus2SAncestralSampler : Sampler
         if (StepFromCleanPoint(state, from, to)) return;
         var x = state.X;
         var d = state.Denoise(x, from);
-        if (AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, NoiseBuffer, out double sDown, out double sUp)) return;
+        if (AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, out double sDown, out double sUp)) return;
         double s = from.SigmaOverAlpha;
         var mid = VeStepMath.PointAt(state.Schedule.Path, Math.Sqrt(s * sDown));
         double w = mid.SigmaOverAlpha / s;

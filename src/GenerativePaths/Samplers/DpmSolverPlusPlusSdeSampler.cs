@@ -61,7 +61,7 @@ public sealed class DpmSolverPlusPlusSdeSampler : Sampler
         var d = state.Denoise(x, from);
         if (to.Sigma == 0 || from.Alpha == 0 || to.Alpha == 0)
         {
-            AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, NoiseBuffer, out _, out _);
+            AncestralEuler.TryStep(state, index, from, to, d, Eta, SNoise, out _, out _);
             return;
         }
         double s = from.SigmaOverAlpha, sNext = to.SigmaOverAlpha;

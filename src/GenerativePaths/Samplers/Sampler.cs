@@ -20,7 +20,7 @@ namespace GenerativePaths.Samplers;
 public abstract class Sampler
 {
     /// <summary>The name of the buffer the library's samplers draw their noise into (<see cref="SamplerState{T}.Buffer(string)"/>).</summary>
-    private protected const string NoiseBuffer = "noise";
+    internal const string NoiseBuffer = "noise";
 
     /// <summary>A short name, e.g. <c>ddim</c>.</summary>
     public abstract string Name { get; }

@@ -52,11 +52,7 @@ public sealed partial class SamplerState<T>
     /// <exception cref="NonFiniteModelOutputException">The model returned NaN or infinity.</exception>
     /// <exception cref="InvalidOperationException">The denoised estimate is undefined at a row's point.</exception>
     public Denoised<T> Denoise(BatchTensor<T> x, ReadOnlySpan<SchedulePoint> points)
-    {
-        CheckBatch(x, nameof(x));
-        if (points.Length != BatchSize) throw new ArgumentException($"{points.Length} points for a batch of {BatchSize}.", nameof(points));
-        return Denoise(x, points, NextOutput());
-    }
+        => Denoise(x, points, NextOutput());
 
     /// <summary>As <see cref="Denoise(BatchTensor{T}, ReadOnlySpan{SchedulePoint})"/>, writing the raw model output to
     /// <paramref name="output"/> (for a step that makes more evaluations than the state's per-step buffers, e.g. an adaptive solver's
