@@ -288,9 +288,16 @@ public class AdaptiveTests
         {
             var problem = new OdeProblem<double>(f, y0, 0, t1);
             for (int i = 0; i < 3; i++) integrator.Solve(problem, o).Dispose();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            using var r = integrator.Solve(problem, o);
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            // The least of three solves: an allocation per step shows in every solve, a one-off one (a runtime cache filled on
+            // this thread during one of them) does not.
+            long least = long.MaxValue;
+            for (int i = 0; i < 3; i++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                using var r = integrator.Solve(problem, o);
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            return least;
         }
         foreach (var o in new[] { opts, perSampleOpts })
         {
